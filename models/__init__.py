@@ -1,0 +1,5 @@
+"""models"""
+
+from models._errors import ConfigError
+
+__all__ = ["ConfigError"]

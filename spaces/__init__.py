@@ -1,0 +1,5 @@
+"""spaces"""
+
+from spaces._errors import SpaceError
+
+__all__ = ["SpaceError"]

@@ -1,0 +1,5 @@
+"""studies"""
+
+from studies._errors import StudyError
+
+__all__ = ["StudyError"]

@@ -1,0 +1,5 @@
+"""tasks"""
+
+from tasks._errors import TaskError
+
+__all__ = ["TaskError"]
