@@ -12,7 +12,7 @@ from importlib.metadata import version as _dist_version
 
 import typer
 
-from search import _cli_report, _cli_spaces, _cli_study, _cli_train
+from search import _cli_report, _cli_spaces, _cli_study, _cli_tasks, _cli_train
 from search._cli_common import USER_ERRORS, err_console
 
 __all__ = ["app", "main", "ssmtune_version"]
@@ -45,7 +45,7 @@ def version() -> None:
     typer.echo(ssmtune_version())
 
 
-for _module in (_cli_train, _cli_spaces, _cli_study, _cli_report):
+for _module in (_cli_train, _cli_tasks, _cli_spaces, _cli_study, _cli_report):
     _module.register(app)
 
 
