@@ -1,0 +1,4 @@
+#!/bin/sh
+# The README's main job (filled in once the study commands land).
+set -eu
+.venv/bin/ssmtune version

@@ -1,0 +1,33 @@
+# The two set-up commands of the README. Each installs what it needs into .venv first.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test install install-dev system-deps lint bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+
+# PostgreSQL server binaries (multi-node tests) and Chromium (dashboard browser test).
+system-deps:
+	@sh .ci/system-deps.sh
+
+# Main job: D-LinOSS's reduced space against LinOSS's full space on the embedded default task.
+demo: install
+	@sh .ci/demo.sh
+
+test: install-dev system-deps
+	$(BIN)/pytest -q
+
+lint: install-dev
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python -m benchmarks
