@@ -1,5 +1,44 @@
-"""models"""
+"""ssmtune models: SSM layers (LinOSS, D-LinOSS, S4, S4D, HOPE, LRU), the shared backbone and
+one registry from model name to config and constructor."""
 
+from models._backbone import Backbone
+from models._config import (
+    DLinOSSConfig,
+    HOPEConfig,
+    LinOSSConfig,
+    LRUConfig,
+    ModelConfig,
+    S4Config,
+    S4DConfig,
+)
 from models._errors import ConfigError
+from models._layer import SSMLayer
+from models._registry import apply, build, config, config_class, field_names, layer, names
+from models._scan import resolve_scan
+from models._train import TrainOptions, TrainResult, fit_config, train, train_option_names
 
-__all__ = ["ConfigError"]
+__all__ = [
+    "ConfigError",
+    "ModelConfig",
+    "LinOSSConfig",
+    "DLinOSSConfig",
+    "S4Config",
+    "S4DConfig",
+    "HOPEConfig",
+    "LRUConfig",
+    "Backbone",
+    "SSMLayer",
+    "names",
+    "config",
+    "config_class",
+    "field_names",
+    "build",
+    "layer",
+    "apply",
+    "resolve_scan",
+    "TrainOptions",
+    "TrainResult",
+    "train",
+    "train_option_names",
+    "fit_config",
+]

@@ -1,9 +1,260 @@
-"""CLI commands of this group; see `search.cli`."""
+"""Commands that answer from the study database: `best`, `report`, `compare`, `evaluate`,
+`dashboard`. Thin: the figures are computed in `studies`; the retraining of `evaluate` runs
+through the search runner on Ray.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+
+from search._cli_common import console, err_console, fail, print_json
+from studies._storage import DEFAULT_STORAGE, STORAGE_ENV
+
+__all__ = ["register", "retrain_seeds"]
+
+_STORAGE_HELP = "Study storage URL, e.g. sqlite:///ssmtune.db or postgresql://user@host/db."
+
+
+def _storage_option() -> Any:
+    return typer.Option(DEFAULT_STORAGE, "--storage", envvar=STORAGE_ENV, help=_STORAGE_HELP)
+
+
+def best(
+    task: list[str] | None = typer.Option(None, "--task", help="Only these tasks (repeatable)."),
+    model: list[str] | None = typer.Option(None, "--model", help="Only these models."),
+    study: list[str] | None = typer.Option(None, "--study", help="Only these studies."),
+    top: int = typer.Option(1, "--top", help="How many trials per task."),
+    storage: str = _storage_option(),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON records."),
+) -> None:
+    """The best trials per task: parameters, validation value, test at best, cost."""
+    import studies
+
+    records = studies.best_trials(storage, task=task, model=model, study=study, top=top)
+    if as_json:
+        print_json(records)
+        return
+    from rich.table import Table
+
+    table = Table(title="best trials")
+    for col in ("task", "#", "study", "trial", "val", "test", "device-h", "params"):
+        table.add_column(col, overflow="fold")
+    for r in records:
+        table.add_row(
+            str(r["task"]),
+            str(r["rank"]),
+            r["study"],
+            str(r["trial"]),
+            _fmt(r["value"], r["metric"]),
+            _fmt(r["test"], r["metric"]),
+            f"{r['device_s'] / 3600:.3f}",
+            " ".join(f"{k}={v}" for k, v in r["params"].items()),
+        )
+    console.print(table)
+
+
+def report(
+    task: list[str] | None = typer.Option(None, "--task", help="Only these tasks (repeatable)."),
+    model: list[str] | None = typer.Option(None, "--model", help="Only these models."),
+    study: list[str] | None = typer.Option(None, "--study", help="Only these studies."),
+    k: list[int] | None = typer.Option(
+        None, "--k", help="Trials for the expected best (repeatable; default 1 5 10 20 50)."
+    ),
+    estimator: str = typer.Option("tang", "--estimator", help="tang (unbiased) or dodge."),
+    within: float = typer.Option(
+        0.01, "--within", help="Tolerance of 'near the best', in metric units (0.01 = 1 point)."
+    ),
+    storage: str = _storage_option(),
+    out: str | None = typer.Option(None, "--out", help="Write markdown, CSV and plots here."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON rows."),
+) -> None:
+    """One row per (task, study): trials, cost, best value, expected best after k trials."""
+    import studies
+    from studies._report import fmt_evaluation, fmt_value
+
+    ks = list(k) if k else None
+    rows = studies.report(
+        storage,
+        task=task,
+        model=model,
+        study=study,
+        ks=ks,
+        estimator=estimator,
+        within=within,
+        curve=out is not None,
+    )
+    shown_ks = ks or list(studies.REPORT_KS)
+    if out is not None:
+        selected = studies.load_studies(storage, study=[r["study"] for r in rows])
+        paths = studies.write_report(rows, out, studies=selected, ks=shown_ks)
+        err_console.print(f"wrote {len(paths)} files under {out}", highlight=False)
+    for r in rows:
+        r.pop("curve", None)
+    if as_json:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    # only the columns that hold something, so the table fits a terminal
+    ks_shown = [x for x in shown_ks if any(str(x) in r["expected_best"] for r in rows)]
+    with_eval = any(r.get("evaluation") for r in rows)
+    table = Table(title=f"studies (expected best after k trials: {estimator})")
+    cols = ["task", "study", "space (size)", "C/P/F", "device-h", "wall-h", "best val / test"]
+    cols += [f"k={x}" for x in ks_shown] + (["evaluation"] if with_eval else [])
+    for col in cols:
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        size = "∞" if r["space_size"] is None else r["space_size"]
+        m = r["metric"]
+        cells = [
+            str(r["task"]),
+            r["study"],
+            f"{r['space']} ({size})",
+            f"{r['n_complete']}/{r['n_pruned']}/{r['n_fail']}",
+            f"{r['device_hours']:.2f}",
+            f"{r['wall_hours']:.2f}",
+            f"{fmt_value(r['best_value'], m)} / {fmt_value(r['test_at_best'], m)}",
+            *[fmt_value(r["expected_best"].get(str(x)), m) for x in ks_shown],
+        ]
+        table.add_row(*cells, *([fmt_evaluation(r)] if with_eval else []))
+    console.print(table)
+
+
+def compare(
+    space_a: str = typer.Argument(..., help="Space (or study) A, e.g. linoss-full."),
+    space_b: str = typer.Argument(..., help="Space (or study) B, e.g. d-linoss-reduced."),
+    task: str = typer.Option(..., "--task", help="The task both studies searched."),
+    estimator: str = typer.Option("tang", "--estimator", help="tang (unbiased) or dodge."),
+    storage: str = _storage_option(),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+) -> None:
+    """Compare two searches of one task: points, cost, best value, expected best."""
+    import studies
+    from studies._report import fmt_value
+
+    c = studies.compare(storage, task, space_a, space_b, estimator=estimator)
+    if as_json:
+        print_json(c)
+        return
+    from rich.table import Table
+
+    a, b, m = c["a"], c["b"], c["metric"]
+    table = Table(title=f"{c['task']}: A = {a['study']}, B = {b['study']}")
+    for col in ("", "A", "B"):
+        table.add_column(col)
+    table.add_row("space", str(a["space"]), str(b["space"]))
+    table.add_row("points", str(a["space_size"]), str(b["space_size"]))
+    table.add_row(
+        "complete/pruned/failed",
+        f"{a['n_complete']}/{a['n_pruned']}/{a['n_fail']}",
+        f"{b['n_complete']}/{b['n_pruned']}/{b['n_fail']}",
+    )
+    table.add_row("finished", str(a["finished"]), str(b["finished"]))
+    table.add_row("device-hours", f"{a['device_hours']:.3f}", f"{b['device_hours']:.3f}")
+    table.add_row("best val", fmt_value(a["best_value"], m), fmt_value(b["best_value"], m))
+    table.add_row("test at best", fmt_value(a["test_at_best"], m), fmt_value(b["test_at_best"], m))
+    for e in c["equal_trials"]:
+        table.add_row(f"expected best, {e['k']} trials", fmt_value(e["a"], m), fmt_value(e["b"], m))
+    for e in c["equal_device_hours"]:
+        table.add_row(
+            f"expected best, {e['device_hours']:.3g} device-h",
+            fmt_value(e["a"], m),
+            fmt_value(e["b"], m),
+        )
+    console.print(table)
+    console.print(c["verdict"], highlight=False, markup=False)
+
+
+def evaluate(
+    name: str = typer.Argument(..., help="The study whose best config is retrained."),
+    seeds: int = typer.Option(5, "--seeds", help="How many of the benchmark's seeds (1..5)."),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Parallel Ray workers (default: one per seed)."
+    ),
+    storage: str = _storage_option(),
+    as_json: bool = typer.Option(False, "--json", help="Print the evaluation as JSON."),
+) -> None:
+    """Retrain a study's best config over several seeds; store mean ± std with the study."""
+    import studies
+    from studies._report import fmt_evaluation
+
+    if workers is not None and workers < 1:
+        fail(f"--workers must be >= 1, got {workers}")
+    seed_list = studies.evaluation_seeds(seeds)
+    plan = studies.evaluation_plan(storage, name)
+    tests = retrain_seeds(plan, seed_list, workers=workers or len(seed_list), storage=storage)
+    evaluation = studies.store_evaluation(storage, name, seed_list, tests)
+    if as_json:
+        print_json({"study": name, "best_trial": plan["best_trial"], **evaluation})
+        return
+    row = {"metric": plan["metric"], "evaluation": evaluation, **_mean_std(evaluation)}
+    console.print(
+        f"{name}: best trial {plan['best_trial']} retrained, test {plan['metric']} "
+        f"{fmt_evaluation(row)}; stored as the study's `evaluation`",
+        highlight=False,
+    )
+
+
+def retrain_seeds(
+    plan: dict[str, Any], seeds: list[int], *, workers: int, storage: str
+) -> list[float]:
+    """Retrain `plan`'s config (see `studies.evaluation_plan`) once per seed; the test metrics.
+
+    The one place `evaluate` trains: each seed on a Ray worker through the search runner,
+    under the study's protocol, each seed its own split and initialisation.
+    """
+    try:
+        from search import _runner  # the study worker's Ray runner
+    except ImportError:
+        _runner = None
+    run = getattr(_runner, "evaluate_config", None)
+    if run is None:
+        err_console.print(
+            "[red]error:[/red] `ssmtune evaluate` needs the Ray trial runner "
+            "(search._runner.evaluate_config), which is not in this build yet",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    return list(run(plan, seeds, workers=workers, storage=storage))
+
+
+def dashboard(
+    storage: str = _storage_option(),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (localhost default)."),
+    port: int = typer.Option(8080, "--port", help="Port (0 picks a free one)."),
+) -> None:
+    """Serve optuna-dashboard on the study storage and print its URL (Ctrl-C stops it)."""
+    import studies
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err_console.print(
+            f"warning: binding {host}: the dashboard has no authentication and can change "
+            "studies; anyone who reaches this address can use it",
+            highlight=False,
+        )
+
+    def ready(url: str) -> None:
+        print(f"optuna-dashboard on {storage}: {url}", flush=True)
+
+    studies.serve_dashboard(storage, host=host, port=port, ready=ready)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command()(best)
+    app.command()(report)
+    app.command()(compare)
+    app.command()(evaluate)
+    app.command()(dashboard)
+
+
+def _fmt(v: float | None, metric: str) -> str:
+    from studies._report import fmt_value
+
+    return fmt_value(v, metric)
+
+
+def _mean_std(evaluation: dict[str, Any]) -> dict[str, Any]:
+    return {"evaluation_mean": evaluation["mean"], "evaluation_std": evaluation["std"]}

@@ -1,9 +1,105 @@
-"""CLI commands of this group; see `search.cli`."""
+"""CLI commands `ssmtune tasks list` and `ssmtune data download uea` / `ssmtune data ppg`.
+
+Thin: parse, call `tasks`, print. Errors are `tasks.TaskError` (exit code 2, one line).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from search._cli_common import console, print_json
+
+__all__ = ["register"]
+
+tasks_app = typer.Typer(
+    help="The tasks: datasets, synthetic tasks, availability.", no_args_is_help=True
+)
+data_app = typer.Typer(help="Download and prepare data sets.", no_args_is_help=True)
+download_app = typer.Typer(help="Download an archive into the data dir.", no_args_is_help=True)
+
+_DATA_DIR_HELP = "Data dir (default $SSMTUNE_DATA or ~/.cache/ssmtune/data)."
+
+
+@tasks_app.command("list")
+def list_tasks(
+    json: bool = typer.Option(False, "--json", help="Print a JSON list of objects."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
+) -> None:
+    """List every registered task with its kind, size and availability.
+
+    Synthetic tasks are shown at their default length (name them NAME@LENGTH for another);
+    any UEA archive dataset can also be named as uea:NAME.
+    """
+    import tasks
+
+    infos = [tasks.info(name, data_dir=data_dir) for name in tasks.names()]
+    if json:
+        print_json([i.to_dict() for i in infos])
+        return
+    from rich.table import Table
+
+    table = Table("name", "kind", "length", "channels", "classes", "cases", "available", "source")
+    for i in infos:
+        style = "dim" if i.available == "missing" else None
+        table.add_row(
+            i.name,
+            i.kind,
+            f"{i.length:,}",
+            str(i.channels),
+            str(i.classes),
+            f"{i.cases:,}" if i.cases else "?",
+            i.available,
+            i.source,
+            style=style,
+        )
+    console.print(table)
+
+
+@download_app.command("uea")
+def download_uea(
+    datasets: list[str] | None = typer.Option(
+        None,
+        "--datasets",
+        help="Datasets to extract (repeat the option; 'all' for every one). "
+        "Default: the six long-range benchmark datasets.",
+    ),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
+    url: str | None = typer.Option(
+        None, "--url", help="Archive URL (default: the official Multivariate2018 .ts archive)."
+    ),
+    sha256: str | None = typer.Option(None, "--sha256", help="Expected SHA-256 of the archive."),
+) -> None:
+    """Download the UEA multivariate archive (resumable) and extract the datasets asked for."""
+    from tasks._download import download_uea as _download
+    from tasks._uea import ARCHIVE_URL
+
+    names = _download(datasets or None, data_dir=data_dir, url=url or ARCHIVE_URL, sha256=sha256)
+    console.print(f"extracted: {', '.join(names)}")
+
+
+@data_app.command("ppg")
+def prepare_ppg(
+    source: Path = typer.Argument(
+        ..., help="Folder holding PPG_FieldStudy/S1/S1.pkl ... (the unpacked UCI download)."
+    ),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
+) -> None:
+    """Process PPG-DaLiA's per-subject pickles from SOURCE into the data dir's .npz cache.
+
+    The pickles are Python pickles: they are read only from the folder named here.
+    """
+    from tasks._ppg import prepare_ppg as _prepare
+
+    out = _prepare(source, data_dir=data_dir)
+    console.print(f"wrote {out}")
+
+
+data_app.add_typer(download_app, name="download")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add the `tasks` and `data` command groups to the app."""
+    app.add_typer(tasks_app, name="tasks")
+    app.add_typer(data_app, name="data")

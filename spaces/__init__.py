@@ -1,5 +1,34 @@
-"""spaces"""
+"""spaces: what may be tried. Parameters, grids, sizes and the catalog of published grids.
 
+    >>> import spaces
+    >>> space = spaces.get("d-linoss-reduced")
+    >>> space.size, space.dims
+    (162, 5)
+    >>> config, options = space.to_config(space.grid()[0])
+
+`spaces.get` also takes the path of a TOML file (format: `spaces._toml`). The package talks
+only to `models` (config fields, training options), and imports it lazily.
+"""
+
+from spaces._catalog import get, names, register
+from spaces._cost import point_cost
 from spaces._errors import SpaceError
+from spaces._params import Categorical, Constant, FloatRange, IntRange, Parameter
+from spaces._space import Space
+from spaces._toml import load, loads
 
-__all__ = ["SpaceError"]
+__all__ = [
+    "SpaceError",
+    "Space",
+    "Parameter",
+    "Categorical",
+    "IntRange",
+    "FloatRange",
+    "Constant",
+    "names",
+    "get",
+    "register",
+    "load",
+    "loads",
+    "point_cost",
+]

@@ -1,5 +1,28 @@
-"""tasks"""
+"""tasks: datasets, splits, metrics and downloads.
 
+One registry of tasks (`names`, `info`, `load`); every task gives seed-determined
+train/val/test `Split`s. See `tasks._registry` for the naming rules.
+"""
+
+from tasks._download import download_uea
 from tasks._errors import TaskError
+from tasks._ppg import prepare_ppg
+from tasks._prep import add_time, default_data_dir, drop_duplicates, random_split
+from tasks._registry import info, load, names
+from tasks._types import Dataset, Split, TaskInfo
 
-__all__ = ["TaskError"]
+__all__ = [
+    "TaskError",
+    "TaskInfo",
+    "Split",
+    "Dataset",
+    "names",
+    "info",
+    "load",
+    "default_data_dir",
+    "random_split",
+    "drop_duplicates",
+    "add_time",
+    "download_uea",
+    "prepare_ppg",
+]

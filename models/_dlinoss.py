@@ -1,0 +1,124 @@
+"""D-LinOSS: damped oscillatory state-space layer (Boyer, Rusch & Rus, "Learning to Dissipate
+Energy in Oscillatory State-Space Models", 2025).
+
+Per oscillator x'' = -A x - G x' + B u, discretised implicitly with step dt. The learned
+damping G sets the eigenvalue magnitude |lambda| = 1/sqrt(1 + dt G); A is projected into the
+band where the eigenvalues are a complex-conjugate pair.
+"""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Complex, Float, PRNGKeyArray
+
+from models._layer import SSMLayer
+from models._linoss import Transition, complex_uniform, oscillator_output
+
+__all__ = ["DLinOSSLayer", "damped_transition", "damped_forcing", "project_a", "ring_init"]
+
+
+def project_a(
+    a: Float[Array, " state"], g: Float[Array, " state"], dt: Float[Array, " state"]
+) -> Float[Array, " state"]:
+    """Clip A into [A_low, A_high] = (2 + dt G -+ 2 sqrt(1 + dt G)) / dt^2 (Boyer et al. 2025,
+    Prop. 3.1), where the eigenvalues of M are a complex pair with |lambda| = 1/sqrt(1 + dt G).
+
+    Written as ((sqrt(S) -+ 1) / dt)^2 with S = 1 + dt G, which avoids the cancellation of
+    2 + dt G - 2 sqrt(1 + dt G) for small dt G.
+    """
+    root = jnp.sqrt(1.0 + dt * g)
+    return jnp.clip(a, ((root - 1.0) / dt) ** 2, ((root + 1.0) / dt) ** 2)
+
+
+def damped_transition(
+    a: Float[Array, " state"], g: Float[Array, " state"], dt: Float[Array, " state"]
+) -> Transition:
+    """D-LinOSS transition (Boyer, Rusch & Rus 2025, eq. (5)):
+
+        S = 1 + dt G,   M = [[1/S, -dt A / S], [dt / S, 1 - dt^2 A / S]],
+
+    det M = 1/S, so a complex pair has |lambda| = 1/sqrt(1 + dt G).
+    """
+    s = 1.0 + dt * g
+    return 1.0 / s, -dt * a / s, dt / s, 1.0 - dt**2 * a / s
+
+
+def damped_forcing(
+    g: Float[Array, " state"], dt: Float[Array, " state"], bu: Complex[Array, "length state"]
+) -> tuple[Complex[Array, "length state"], Complex[Array, "length state"]]:
+    """D-LinOSS forcing F_k = [dt (B u_k) / S; dt^2 (B u_k) / S] with S = 1 + dt G."""
+    s = 1.0 + dt * g
+    return dt * bu / s, dt**2 * bu / s
+
+
+def ring_init(
+    r: Float[Array, " state"], theta: Float[Array, " state"], dt: Float[Array, " state"]
+) -> tuple[Float[Array, " state"], Float[Array, " state"]]:
+    """(A, G) whose transition has eigenvalues r e^{+-i theta} (Boyer et al. 2025, Sec. 3.3):
+
+        G = (1/r^2 - 1) / dt,   S = 1 + dt G = 1/r^2,   A = (1 + S - 2 r S cos(theta)) / dt^2,
+
+    from det M = 1/S = r^2 and tr M = (1 + S - dt^2 A) / S = 2 r cos(theta).
+    """
+    g = (1.0 / r**2 - 1.0) / dt
+    s = 1.0 + dt * g
+    a = (1.0 + s - 2.0 * r * s * jnp.cos(theta)) / dt**2
+    return a, g
+
+
+class DLinOSSLayer(SSMLayer):
+    """D-LinOSS layer. G = ReLU(G_hat) >= 0, dt = sigmoid(steps) (steps ~ U[0, 1]), A the
+    projection of A_hat; A_hat, G_hat initialised in closed form from r ~ U[r_min, r_max] and
+    theta ~ U[theta_min, theta_max]. B, C, D as LinOSS."""
+
+    a_hat: Float[Array, " state"]
+    g_hat: Float[Array, " state"]
+    steps: Float[Array, " state"]
+    b: Complex[Array, "state hidden"]
+    c: Complex[Array, "hidden state"]
+    d: Float[Array, " hidden"]
+    scan: str = eqx.field(static=True)
+
+    def __init__(
+        self,
+        hidden: int,
+        state: int,
+        *,
+        r_min: float,
+        r_max: float,
+        theta_min: float,
+        theta_max: float,
+        scan: str,
+        key: PRNGKeyArray,
+    ):
+        kr, kt, ks, kb, kc, kd = jax.random.split(key, 6)
+        self.steps = jax.random.uniform(ks, (state,))
+        dt = jax.nn.sigmoid(self.steps)
+        # sample r^2 uniformly in [r_min^2, r_max^2] (uniform on the ring's area, as LRU)
+        r = jnp.sqrt(jax.random.uniform(kr, (state,), minval=r_min**2, maxval=r_max**2))
+        theta = jax.random.uniform(kt, (state,), minval=theta_min, maxval=theta_max)
+        self.a_hat, self.g_hat = ring_init(r, theta, dt)
+        self.b = complex_uniform(kb, (state, hidden), 1.0 / math.sqrt(hidden))
+        self.c = complex_uniform(kc, (hidden, state), 1.0 / math.sqrt(state))
+        self.d = jax.random.normal(kd, (hidden,))
+        self.scan = scan
+
+    def parameters(
+        self,
+    ) -> tuple[Float[Array, " state"], Float[Array, " state"], Float[Array, " state"]]:
+        """(A, G, dt) after ReLU, sigmoid and the projection of A."""
+        g, dt = jax.nn.relu(self.g_hat), jax.nn.sigmoid(self.steps)
+        return project_a(self.a_hat, g, dt), g, dt
+
+    def transition(self) -> Transition:
+        return damped_transition(*self.parameters())
+
+    def __call__(self, u: Float[Array, "length hidden"]) -> Float[Array, "length hidden"]:
+        a, g, dt = self.parameters()
+        bu = u.astype(self.b.dtype) @ self.b.T
+        f1, f2 = damped_forcing(g, dt, bu)
+        return oscillator_output(
+            damped_transition(a, g, dt), f1, f2, self.c, self.d, u, mode=self.scan
+        )

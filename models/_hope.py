@@ -1,0 +1,79 @@
+"""HOPE: Hankel-operator state-space layer (Yu, Mahoney & Erichson, "There is HOPE to Avoid
+HiPPOs for Long-memory State Space Models", 2024), written from the paper's equations.
+
+There is no A, B, C: each channel learns its Markov (Hankel) coefficients h_1..h_n directly,
+with n = state // 2, i.e. the transfer function G(z) = sum_{k=1}^{n} h_k z^{-k}, and the
+convolution kernel is defined in frequency space by sampling G at Moebius-mapped points of the
+unit circle (which stretches the n coefficients into a long, decaying impulse response).
+"""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Complex, Float, PRNGKeyArray
+
+from models._conv import causal_conv
+from models._layer import SSMLayer
+
+__all__ = ["HOPELayer", "mobius_points", "transfer_function", "hope_kernel"]
+
+
+def mobius_points(delta: Float[Array, ""], length: int) -> Complex[Array, " length"]:
+    """z_j = ((1 + D) w_j + D - 1) / ((D - 1) w_j + D + 1), w_j = e^{2 pi i j / L}
+    (Yu et al. 2024, Sec. 3): a Moebius map of the unit circle onto itself; D = 1 gives the
+    roots of unity z_j = w_j."""
+    w = jnp.exp(2j * jnp.pi * jnp.arange(length) / length).astype(jnp.complex64)
+    return ((1 + delta) * w + delta - 1) / ((delta - 1) * w + delta + 1)
+
+
+def transfer_function(
+    h: Complex[Array, " n"], z: Complex[Array, " length"]
+) -> Complex[Array, " length"]:
+    """G(z) = sum_{k=1}^{n} h_k z^{-k} (the Hankel/Markov-parameter form, Yu et al. 2024)."""
+    powers = jnp.cumprod(jnp.broadcast_to(1.0 / z, (h.shape[0], z.shape[0])), axis=0)
+    return h @ powers
+
+
+def hope_kernel(
+    h: Complex[Array, " n"], delta: Float[Array, ""], length: int
+) -> Float[Array, " length"]:
+    """Time-domain kernel of one channel: k = Re IFFT_L(G(z_j)), j = 0..L-1.
+
+    With delta = 1 the points are the roots of unity and k = (0, Re h_1, ..., Re h_n, 0, ...)
+    exactly, provided n < L. For delta != 1 the mapped system has an infinite, geometrically
+    decaying impulse response (rate |(1 - delta)/(1 + delta)|); sampling at L points aliases
+    its tail beyond L, as in the paper.
+    """
+    k_hat = transfer_function(h, mobius_points(delta, length))
+    # k_hat_j is sampled at w_j = e^{+2 pi i j/L}; sum_t k_t w_j^{-t} = FFT(k)_j.
+    return jnp.real(jnp.fft.ifft(k_hat))
+
+
+class HOPELayer(SSMLayer):
+    """y = causal_conv(u, k) + D u per channel, k from `hope_kernel`.
+
+    h ~ CN(0, 1)/sqrt(N) (N = state), Delta log-uniform in [dt_min, dt_max] per channel and
+    learned (as a log), D ~ N(0, 1). The convolution is linear (FFT size 2L) so the layer is
+    causal; the paper's IFFT(FFT(u) * K_hat) at size L would be circular.
+    """
+
+    h: Complex[Array, "hidden n"]
+    log_dt: Float[Array, " hidden"]
+    d: Float[Array, " hidden"]
+
+    def __init__(self, hidden: int, state: int, *, dt_min: float, dt_max: float, key: PRNGKeyArray):
+        kh, kdt, kd = jax.random.split(key, 3)
+        self.h = jax.random.normal(kh, (hidden, state // 2), jnp.complex64) / math.sqrt(state)
+        self.log_dt = jax.random.uniform(
+            kdt, (hidden,), minval=math.log(dt_min), maxval=math.log(dt_max)
+        )
+        self.d = jax.random.normal(kd, (hidden,))
+
+    def kernel(self, length: int) -> Float[Array, "length hidden"]:
+        k = jax.vmap(hope_kernel, in_axes=(0, 0, None))(self.h, jnp.exp(self.log_dt), length)
+        return k.T
+
+    def __call__(self, u: Float[Array, "length hidden"]) -> Float[Array, "length hidden"]:
+        return causal_conv(u, self.kernel(u.shape[0])) + self.d * u

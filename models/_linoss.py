@@ -1,0 +1,156 @@
+"""LinOSS: oscillatory state-space layer (Rusch & Rus, "Oscillatory State-Space Models",
+ICLR 2025), with the parameterisation of the official JAX code (tk-rusch/linoss).
+
+Per oscillator p (P of them) the second-order ODE x'' = -A x + B u is discretised with a step
+Delta t into a 2x2 recurrence on (z, x), z the velocity-like and x the position half.
+"""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Complex, Float, PRNGKeyArray
+
+from models._layer import SSMLayer
+from models._scan import oscillator_scan
+
+__all__ = [
+    "LinOSSLayer",
+    "im_transition",
+    "imex_transition",
+    "im_forcing",
+    "imex_forcing",
+    "transition_eigenvalues",
+    "oscillator_output",
+]
+
+Transition = tuple[
+    Float[Array, " state"], Float[Array, " state"], Float[Array, " state"], Float[Array, " state"]
+]
+
+
+def im_transition(a: Float[Array, " state"], dt: Float[Array, " state"]) -> Transition:
+    """LinOSS-IM (implicit) transition, Rusch & Rus 2025, eq. (4):
+
+        S = 1 / (1 + dt^2 A),   M = [[1 - dt^2 A S, -dt A S], [dt S, S]].
+
+    Its eigenvalues satisfy |lambda| = 1 / sqrt(1 + dt^2 A) (Prop. 3.1): dissipative.
+
+    Returns:
+        (m11, m12, m21, m22), each of shape (state,).
+    """
+    s = 1.0 / (1.0 + dt**2 * a)
+    return 1.0 - dt**2 * a * s, -dt * a * s, dt * s, s
+
+
+def imex_transition(a: Float[Array, " state"], dt: Float[Array, " state"]) -> Transition:
+    """LinOSS-IMEX (symplectic implicit-explicit) transition, Rusch & Rus 2025, eq. (6):
+
+        M = [[1, -dt A], [dt, 1 - dt^2 A]],
+
+    det M = 1, so |lambda| = 1 wherever dt^2 A <= 4 (Prop. 3.3): energy conserving.
+    """
+    one = jnp.ones_like(a)
+    return one, -dt * a, dt, 1.0 - dt**2 * a
+
+
+def im_forcing(
+    transition: Transition, dt: Float[Array, " state"], bu: Complex[Array, "length state"]
+) -> tuple[Complex[Array, "length state"], Complex[Array, "length state"]]:
+    """LinOSS-IM forcing F_k = M [dt (B u_k); 0] (Rusch & Rus 2025, eq. (4))."""
+    m11, _, m21, _ = transition
+    return m11 * dt * bu, m21 * dt * bu
+
+
+def imex_forcing(
+    dt: Float[Array, " state"], bu: Complex[Array, "length state"]
+) -> tuple[Complex[Array, "length state"], Complex[Array, "length state"]]:
+    """LinOSS-IMEX forcing F_k = [dt (B u_k); dt^2 (B u_k)] (Rusch & Rus 2025, eq. (6))."""
+    return dt * bu, dt**2 * bu
+
+
+def transition_eigenvalues(transition: Transition) -> Complex[Array, "2 state"]:
+    """The two eigenvalues of each oscillator's 2x2 block, (tr +- sqrt(tr^2 - 4 det)) / 2."""
+    m11, m12, m21, m22 = (jnp.asarray(m, jnp.complex64) for m in transition)
+    tr, det = m11 + m22, m11 * m22 - m12 * m21
+    root = jnp.sqrt(tr**2 - 4 * det)
+    return jnp.stack([(tr + root) / 2, (tr - root) / 2])
+
+
+def oscillator_output(
+    transition: Transition,
+    f1: Complex[Array, "length state"],
+    f2: Complex[Array, "length state"],
+    c: Complex[Array, "hidden state"],
+    d: Float[Array, " hidden"],
+    u: Float[Array, "length hidden"],
+    *,
+    mode: str,
+) -> Float[Array, "length hidden"]:
+    """y_k = Re(C x_k) + D * u_k with x_k the position half of the oscillator state.
+
+    M is real, so the real and imaginary parts of the complex forcing evolve independently:
+    they are stacked into one real recurrence of width 2P (no complex arithmetic in the scan).
+    """
+    p = f1.shape[-1]
+    tile = lambda m: jnp.concatenate([m, m])  # noqa: E731
+    split = lambda f: jnp.concatenate([f.real, f.imag], axis=-1)  # noqa: E731
+    _, x = oscillator_scan(*(tile(m) for m in transition), split(f1), split(f2), mode=mode)
+    # Re(C x) = Re(C) Re(x) - Im(C) Im(x)
+    y = x[:, :p] @ c.real.T - x[:, p:] @ c.imag.T
+    return y + d * u
+
+
+def complex_uniform(key: PRNGKeyArray, shape: tuple[int, ...], bound: float) -> Array:
+    """Complex array with real and imaginary parts uniform in [-bound, bound]."""
+    kr, ki = jax.random.split(key)
+    re = jax.random.uniform(kr, shape, minval=-bound, maxval=bound)
+    im = jax.random.uniform(ki, shape, minval=-bound, maxval=bound)
+    return jax.lax.complex(re, im)
+
+
+class LinOSSLayer(SSMLayer):
+    """LinOSS-IM or LinOSS-IMEX layer (Rusch & Rus, ICLR 2025).
+
+    Parameters (as the official code): A = ReLU(A_hat) >= 0 and dt = sigmoid(steps), with
+    A_hat, steps ~ U[0, 1]; B in C^{PxH}, C in C^{HxP} with real and imaginary parts
+    U[-1/sqrt(H), 1/sqrt(H)] and U[-1/sqrt(P), 1/sqrt(P)]; D ~ N(0, 1).
+    """
+
+    a_hat: Float[Array, " state"]
+    steps: Float[Array, " state"]
+    b: Complex[Array, "state hidden"]
+    c: Complex[Array, "hidden state"]
+    d: Float[Array, " hidden"]
+    discretization: str = eqx.field(static=True)
+    scan: str = eqx.field(static=True)
+
+    def __init__(
+        self, hidden: int, state: int, *, discretization: str, scan: str, key: PRNGKeyArray
+    ):
+        ka, ks, kb, kc, kd = jax.random.split(key, 5)
+        self.a_hat = jax.random.uniform(ka, (state,))
+        self.steps = jax.random.uniform(ks, (state,))
+        self.b = complex_uniform(kb, (state, hidden), 1.0 / math.sqrt(hidden))
+        self.c = complex_uniform(kc, (hidden, state), 1.0 / math.sqrt(state))
+        self.d = jax.random.normal(kd, (hidden,))
+        self.discretization = discretization
+        self.scan = scan
+
+    def transition(self) -> Transition:
+        """The 2x2 blocks M of the discretised system (after ReLU / sigmoid)."""
+        a, dt = jax.nn.relu(self.a_hat), jax.nn.sigmoid(self.steps)
+        if self.discretization == "IM":
+            return im_transition(a, dt)
+        return imex_transition(a, dt)
+
+    def __call__(self, u: Float[Array, "length hidden"]) -> Float[Array, "length hidden"]:
+        dt = jax.nn.sigmoid(self.steps)
+        bu = u.astype(self.b.dtype) @ self.b.T
+        m = self.transition()
+        if self.discretization == "IM":
+            f1, f2 = im_forcing(m, dt, bu)
+        else:
+            f1, f2 = imex_forcing(dt, bu)
+        return oscillator_output(m, f1, f2, self.c, self.d, u, mode=self.scan)

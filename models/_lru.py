@@ -1,0 +1,84 @@
+"""LRU: linear recurrent unit (Orvieto et al., "Resurrecting Recurrent Neural Networks for
+Long Sequences", ICML 2023)."""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Complex, Float, PRNGKeyArray
+
+from models._layer import SSMLayer
+from models._scan import diagonal_scan
+
+__all__ = ["LRULayer", "lru_lambda", "lru_ring_init"]
+
+
+def lru_lambda(
+    nu_log: Float[Array, " state"], theta_log: Float[Array, " state"]
+) -> Complex[Array, " state"]:
+    """lambda = exp(-exp(nu_log) + i exp(theta_log)) (Orvieto et al. 2023, Sec. 3.3): the
+    exponential parameterisation keeps |lambda| = exp(-exp(nu_log)) < 1 for any nu_log."""
+    return jnp.exp(jax.lax.complex(-jnp.exp(nu_log), jnp.exp(theta_log)))
+
+
+def lru_ring_init(
+    key: PRNGKeyArray, state: int, *, r_min: float, r_max: float, max_phase: float
+) -> tuple[Float[Array, " state"], Float[Array, " state"]]:
+    """(nu_log, theta_log) with |lambda| on the ring [r_min, r_max] (uniform in area) and
+    phase U[0, max_phase] (Orvieto et al. 2023, Lemma 3.2)."""
+    k1, k2 = jax.random.split(key)
+    u1 = jax.random.uniform(k1, (state,))
+    u2 = jax.random.uniform(k2, (state,), minval=1e-6)
+    nu_log = jnp.log(-0.5 * jnp.log(u1 * (r_max**2 - r_min**2) + r_min**2))
+    theta_log = jnp.log(max_phase * u2)
+    return nu_log, theta_log
+
+
+class LRULayer(SSMLayer):
+    """x_k = lambda * x_{k-1} + gamma * (B u_k),  y_k = Re(C x_k) + D * u_k, with the
+    normalisation gamma = sqrt(1 - |lambda|^2) (Orvieto et al. 2023, eq. (7)).
+
+    B ~ CN(0, 1/H) (real and imaginary parts N(0, 1/(2H))), C ~ CN(0, 1/P), D ~ N(0, 1).
+    """
+
+    nu_log: Float[Array, " state"]
+    theta_log: Float[Array, " state"]
+    b: Complex[Array, "state hidden"]
+    c: Complex[Array, "hidden state"]
+    d: Float[Array, " hidden"]
+    scan: str = eqx.field(static=True)
+
+    def __init__(
+        self,
+        hidden: int,
+        state: int,
+        *,
+        r_min: float,
+        r_max: float,
+        max_phase: float,
+        scan: str,
+        key: PRNGKeyArray,
+    ):
+        kl, kb1, kb2, kc1, kc2, kd = jax.random.split(key, 6)
+        self.nu_log, self.theta_log = lru_ring_init(
+            kl, state, r_min=r_min, r_max=r_max, max_phase=max_phase
+        )
+        sb, sc = 1.0 / math.sqrt(2 * hidden), 1.0 / math.sqrt(2 * state)
+        self.b = jax.lax.complex(
+            sb * jax.random.normal(kb1, (state, hidden)),
+            sb * jax.random.normal(kb2, (state, hidden)),
+        )
+        self.c = jax.lax.complex(
+            sc * jax.random.normal(kc1, (hidden, state)),
+            sc * jax.random.normal(kc2, (hidden, state)),
+        )
+        self.d = jax.random.normal(kd, (hidden,))
+        self.scan = scan
+
+    def __call__(self, u: Float[Array, "length hidden"]) -> Float[Array, "length hidden"]:
+        lam = lru_lambda(self.nu_log, self.theta_log)
+        gamma = jnp.sqrt(1.0 - jnp.abs(lam) ** 2)
+        bu = gamma * (u.astype(self.b.dtype) @ self.b.T)
+        x = diagonal_scan(lam, bu, mode=self.scan)
+        return (x @ self.c.T).real + self.d * u

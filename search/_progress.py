@@ -1,0 +1,96 @@
+"""The live progress bar of a running study (rich), and the closing lines of a run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+__all__ = ["StudyProgress", "format_value", "closing_lines"]
+
+
+def format_value(value: float | None) -> str:
+    """A metric value for people: 4 significant digits, "-" when there is none."""
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "ETA -"
+    s = int(seconds)
+    return f"ETA {s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class StudyProgress:
+    """A rich progress bar fed with the runner's status dicts (`Runner(progress=...)`).
+
+    Shows finished / total, pruned, failed, running, the best value so far, elapsed time and
+    an ETA from this run's pace. Writes to stderr, so ``--json`` output stays clean.
+    """
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(
+                "pruned {task.fields[pruned]}  failed {task.fields[failed]}  "
+                "running {task.fields[running]}  best {task.fields[best]}"
+            ),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[eta]}"),
+            console=self.console,
+            transient=False,
+        )
+        self.task_id: Any = None
+
+    def __enter__(self) -> StudyProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.__exit__(*exc)
+
+    def __call__(self, status: dict[str, Any]) -> None:
+        total = status.get("total")
+        fields = dict(
+            pruned=status["n_pruned"],
+            failed=status["n_fail"],
+            running=status["n_running"],
+            best=format_value(status["best_value"]),
+            eta=_eta(status.get("eta_s")),
+        )
+        if self.task_id is None:
+            self.task_id = self.progress.add_task(status["name"], total=total, **fields)
+        self.progress.update(self.task_id, completed=status["finished"], total=total, **fields)
+
+
+def closing_lines(summary: dict[str, Any]) -> list[str]:
+    """What a finished run prints: the counts, the best value, the cost and where to look."""
+    name, storage = summary["name"], summary["storage"]
+    stopped = {
+        "budget": "stopped: the device-hour budget is spent (running trials finished)",
+        "interrupted": f"interrupted: running trials were re-queued; continue with "
+        f"`ssmtune study resume {name}`",
+    }.get(summary.get("stopped_by") or "", "")
+    lines = [
+        f"study {name}: {summary['n_complete']} complete, {summary['n_pruned']} pruned, "
+        f"{summary['n_fail']} failed ({summary['n_retried']} retried), "
+        f"{summary['n_waiting']} waiting; {summary['finished']}/{summary['total'] or '-'} finished",
+        f"best value {format_value(summary['best_value'])} (trial {summary['best_trial']}) "
+        f"{summary['best_params'] or ''}".rstrip(),
+        f"cost {summary['device_hours']:.3f} device-hours; this run {summary['trials_run']} "
+        f"trials in {summary['wall_s']:.1f} s on {summary['workers']} workers",
+    ]
+    if stopped:
+        lines.append(stopped)
+    lines += [
+        f"results: {storage}",
+        f"  ssmtune study status {name} --storage {storage}",
+        f"  ssmtune best --study {name} --storage {storage}",
+        f"  optuna trials --study-name {name} --storage {storage}",
+        f"  optuna-dashboard {storage}",
+    ]
+    return lines

@@ -1,0 +1,113 @@
+"""The multi-seed evaluation of a study's best config: what to retrain, and storing the result.
+
+The benchmark re-runs the best config over five seeds, each seed its own random 70/15/15
+split and its own initialisation, and reports mean ± population std (ddof=0) of the test
+metric (FACTS.md, "The training protocol of the LinOSS benchmark"). The retraining itself runs
+on Ray workers in `search` (studies imports no training code); this module says what to retrain
+(`evaluation_plan`) and stores what came back (`store_evaluation`) as the study user attribute
+``evaluation`` = ``{"seeds": [...], "tests": [...], "mean": m, "std": s}``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from studies._errors import StudyError
+from studies._query import complete_trials, direction_of, load_studies, metric_of, reading_storage
+
+if TYPE_CHECKING:
+    from optuna.storages import BaseStorage
+
+__all__ = [
+    "EVALUATION_SEEDS",
+    "evaluation_seeds",
+    "evaluation_plan",
+    "summarize_evaluation",
+    "store_evaluation",
+]
+
+#: The benchmark's seeds (FACTS.md): each is one split and one initialisation.
+EVALUATION_SEEDS: tuple[int, ...] = (2345, 3456, 4567, 5678, 6789)
+
+
+def evaluation_seeds(n: int) -> list[int]:
+    """The first `n` of the benchmark's seeds, 1 <= n <= 5.
+
+    Example:
+        >>> evaluation_seeds(2)
+        [2345, 3456]
+    """
+    if not (isinstance(n, int) and 1 <= n <= len(EVALUATION_SEEDS)):
+        raise StudyError(
+            f"--seeds must be 1..{len(EVALUATION_SEEDS)} (the benchmark's seeds "
+            f"{', '.join(map(str, EVALUATION_SEEDS))}), got {n!r}"
+        )
+    return list(EVALUATION_SEEDS[:n])
+
+
+def evaluation_plan(storage: str | BaseStorage, study: str) -> dict[str, Any]:
+    """What `ssmtune evaluate` retrains: the study's best complete trial and its context.
+
+    Returns:
+        ``study``, ``task``, ``model``, ``space``, ``metric``, ``direction``, ``protocol`` (the
+        study's training protocol attribute), ``best_trial``, ``best_value``, ``params``.
+
+    Raises:
+        StudyError: unknown study, or a study without a complete trial.
+    """
+    (s,) = load_studies(storage, study=study)
+    done = complete_trials(s)
+    if not done:
+        raise StudyError(
+            f"study {study!r} has no complete trial to evaluate; run or resume it first"
+        )
+    sign = -1.0 if direction_of(s) == "maximize" else 1.0
+    best = min(done, key=lambda t: (sign * t.value, t.number))
+    ua = s.user_attrs
+    return {
+        "study": s.study_name,
+        "task": ua.get("task"),
+        "model": ua.get("model"),
+        "space": ua.get("space"),
+        "metric": metric_of(s),
+        "direction": direction_of(s),
+        "protocol": ua.get("protocol"),
+        "best_trial": best.number,
+        "best_value": best.value,
+        "params": dict(best.params),
+    }
+
+
+def summarize_evaluation(seeds: Sequence[int], tests: Sequence[float]) -> dict[str, Any]:
+    """``{"seeds", "tests", "mean", "std"}`` with the population std (ddof=0).
+
+    Example:
+        >>> summarize_evaluation([1, 2], [0.5, 0.7])["std"]
+        0.09999999999999998
+    """
+    if len(seeds) != len(tests) or not tests:
+        raise StudyError(
+            f"an evaluation needs one test value per seed, got {len(seeds)} seeds and "
+            f"{len(tests)} values"
+        )
+    vals = [float(t) for t in tests]
+    if not all(math.isfinite(v) for v in vals):
+        raise StudyError(f"evaluation test values must be finite, got {vals}")
+    mean = sum(vals) / len(vals)
+    std = math.sqrt(sum((v - mean) ** 2 for v in vals) / len(vals))
+    return {"seeds": [int(s) for s in seeds], "tests": vals, "mean": mean, "std": std}
+
+
+def store_evaluation(
+    storage: str | BaseStorage, study: str, seeds: Sequence[int], tests: Sequence[float]
+) -> dict[str, Any]:
+    """Store the evaluation as the study's ``evaluation`` user attribute and return it."""
+    import optuna
+
+    evaluation = summarize_evaluation(seeds, tests)
+    st = reading_storage(storage)
+    load_studies(st, study=study)  # an unknown name raises StudyError
+    optuna.load_study(study_name=study, storage=st).set_user_attr("evaluation", evaluation)
+    return evaluation

@@ -1,0 +1,503 @@
+"""A study's settings, its creation and continuation, and the bookkeeping of its trials.
+
+A study is an Optuna study whose user attributes record how it was started (the contract's
+keys: `task`, `model`, `space`, `space_size`, `sampler`, `pruner`, `protocol`, `seed`,
+`ssmtune_version`, `max_retries`, `budget_hours`, plus `n_trials` and `execution`). Starting a
+study whose name exists continues it; the settings that define what the study measures
+(`IDENTITY`) must then be the same, while the run-time limits (`n_trials`, `max_retries`,
+`budget_hours`, `execution`) may change and are recorded anew.
+
+Exactly-once bookkeeping, all through Optuna's storage API:
+
+- grid points are enqueued once (`enqueue_points` skips every point some trial already has);
+  a runner takes WAITING trials with `pop_waiting`, so two runners never take the same one;
+- a trial whose worker died is failed with a `fail_reason` and re-queued with the same
+  parameters (`retry_trial`, user attribute `retry_of`), at most `max_retries` times;
+- a RUNNING trial whose runner stopped sending heartbeats (`record_heartbeat`) for
+  `grace_s` seconds is found by `stale_trials` and re-queued the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from studies._errors import StudyError
+from studies._storage import mask_url
+
+if TYPE_CHECKING:
+    import optuna
+    from optuna.storages import BaseStorage
+    from optuna.trial import FrozenTrial
+
+__all__ = [
+    "SAMPLERS",
+    "PRUNERS",
+    "IDENTITY",
+    "StudySettings",
+    "default_study_name",
+    "check_continuable",
+    "create_or_continue",
+    "load_study",
+    "load_settings",
+    "study_names",
+    "make_sampler",
+    "make_pruner",
+    "point_key",
+    "enqueue_points",
+    "pop_waiting",
+    "record_heartbeat",
+    "stale_trials",
+    "fail_trial",
+    "retry_trial",
+    "superseded",
+    "retries_of",
+]
+
+SAMPLERS = ("grid", "random", "tpe", "gp")
+PRUNERS = ("none", "median", "hyperband")
+#: Settings that define what a study measures: continuing a study requires the same values.
+IDENTITY = ("task", "model", "space", "space_size", "sampler", "pruner", "protocol", "seed")
+#: System attribute counting how many times a trial's parameters were re-queued after a crash.
+RETRIES_ATTR = "ssmtune:retries"
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """How a study was started; stored as the study's user attributes.
+
+    Attributes:
+        task: task name (`tasks.names()`).
+        model: model name, or "auto" for a space searching over models.
+        space: space name, or the absolute path of a TOML space.
+        space_size: the number of grid points (None for a continuous space).
+        sampler: one of `SAMPLERS`.
+        pruner: one of `PRUNERS`.
+        protocol: the training protocol: max_steps, eval_every, patience, batch_size.
+        seed: seeds the data split, the initialisation and the sampler.
+        direction: "maximize" (accuracy) or "minimize" (MSE), from the task's metric.
+        ssmtune_version: the version that created the study.
+        n_trials: the number of trials to run (None: the whole grid).
+        max_retries: re-runs of a trial whose worker died.
+        budget_hours: device-hours after which no new trial starts (None: no budget).
+        execution: workers, cpus_per_trial and gpus_per_trial of the last run.
+    """
+
+    task: str
+    model: str
+    space: str
+    space_size: int | None
+    sampler: str
+    pruner: str
+    protocol: dict[str, int]
+    seed: int
+    direction: str
+    ssmtune_version: str = "0+unknown"
+    n_trials: int | None = None
+    max_retries: int = 2
+    budget_hours: float | None = None
+    execution: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.sampler not in SAMPLERS:
+            raise StudyError(f"unknown sampler {self.sampler!r}; samplers: {', '.join(SAMPLERS)}")
+        if self.pruner not in PRUNERS:
+            raise StudyError(f"unknown pruner {self.pruner!r}; pruners: {', '.join(PRUNERS)}")
+        if self.direction not in ("maximize", "minimize"):
+            raise StudyError(f"direction must be maximize or minimize, got {self.direction!r}")
+        if self.n_trials is not None and (
+            isinstance(self.n_trials, bool)
+            or not isinstance(self.n_trials, int)
+            or self.n_trials < 1
+        ):
+            raise StudyError(f"--n-trials must be a positive integer, got {self.n_trials!r}")
+        if (
+            isinstance(self.max_retries, bool)
+            or not isinstance(self.max_retries, int)
+            or self.max_retries < 0
+        ):
+            raise StudyError(f"--max-retries must be an integer >= 0, got {self.max_retries!r}")
+        if self.budget_hours is not None and not (
+            isinstance(self.budget_hours, int | float)
+            and math.isfinite(self.budget_hours)
+            and self.budget_hours > 0
+        ):
+            raise StudyError(f"--budget-hours must be a number > 0, got {self.budget_hours!r}")
+        if self.sampler != "grid" and self.n_trials is None:
+            raise StudyError(
+                f"sampler {self.sampler!r} needs --n-trials (only --sampler grid runs a whole grid)"
+            )
+
+    def user_attrs(self) -> dict[str, Any]:
+        """The study user attributes that record these settings."""
+        return asdict(self)
+
+    @classmethod
+    def from_user_attrs(cls, attrs: dict[str, Any]) -> StudySettings:
+        """Settings read back from a study's user attributes (unknown keys are ignored)."""
+        known = {f for f in cls.__dataclass_fields__}
+        missing = [k for k in ("task", "model", "space", "sampler", "direction") if k not in attrs]
+        if missing:
+            raise StudyError(
+                f"the study lacks the attribute {missing[0]!r}: it was not created by "
+                "`ssmtune study start`; start a new study with --name"
+            )
+        values = {k: v for k, v in attrs.items() if k in known}
+        values.setdefault("space_size", None)
+        values.setdefault("pruner", "none")
+        values.setdefault("protocol", {})
+        values.setdefault("seed", 0)
+        return cls(**values)
+
+    def differences(self, other: StudySettings) -> list[str]:
+        """`IDENTITY` settings that differ, as "key: mine (recorded: theirs)"."""
+        mine, theirs = self.user_attrs(), other.user_attrs()
+        return [
+            f"{k} {_show(mine[k])} (recorded: {_show(theirs[k])})"
+            for k in IDENTITY
+            if mine[k] != theirs[k]
+        ]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def default_study_name(task: str, space: str, sampler: str) -> str:
+    """The deterministic study name of a (task, space, sampler): ``task-space-sampler``.
+
+    A TOML space contributes its file stem.
+
+    Example:
+        >>> default_study_name("BasicMotions", "d-linoss-reduced", "grid")
+        'basicmotions-d-linoss-reduced-grid'
+    """
+    from pathlib import PurePath
+
+    stem = PurePath(space).stem if str(space).endswith(".toml") else str(space)
+    return f"{task}-{stem}-{sampler}".lower().replace(" ", "_")
+
+
+def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
+    """The Optuna sampler of a study.
+
+    A grid study never asks its sampler for a point (its points are enqueued), so "grid" gets
+    a seeded random sampler as a placeholder: Optuna's GridSampler repeats points when
+    several workers ask at once (FACTS.md, Optuna 5).
+    """
+    import optuna
+
+    if name in ("grid", "random"):
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "tpe":
+        # constant_liar: running trials count as bad guesses, so parallel workers spread out.
+        return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+    if name == "gp":
+        try:
+            import scipy  # noqa: F401
+            import torch  # noqa: F401
+        except ImportError as exc:
+            raise StudyError(
+                f"sampler 'gp' needs {exc.name}, which is not installed; "
+                f"install it (pip install {exc.name}) or use --sampler tpe"
+            ) from None
+        return optuna.samplers.GPSampler(seed=seed)
+    raise StudyError(f"unknown sampler {name!r}; samplers: {', '.join(SAMPLERS)}")
+
+
+def make_pruner(name: str, protocol: dict[str, int]) -> optuna.pruners.BasePruner:
+    """The Optuna pruner of a study; the resource is the training step.
+
+    median: prune a trial whose validation at an evaluation is worse than the median of the
+    earlier trials at that step, once 4 trials have finished, never at the first evaluation.
+    hyperband: successive halving brackets between one evaluation and `max_steps`, factor 3.
+    """
+    import optuna
+
+    eval_every = int(protocol.get("eval_every", 1000))
+    max_steps = int(protocol.get("max_steps", 100_000))
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=eval_every)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(
+            min_resource=eval_every, max_resource=max(max_steps, eval_every), reduction_factor=3
+        )
+    raise StudyError(f"unknown pruner {name!r}; pruners: {', '.join(PRUNERS)}")
+
+
+def study_names(storage: BaseStorage) -> list[str]:
+    """The names of the studies in `storage`, sorted."""
+    return sorted(s.study_name for s in storage.get_all_studies())
+
+
+def _exists(storage: BaseStorage, name: str) -> bool:
+    import optuna
+
+    try:
+        storage.get_study_id_from_name(name)
+    except KeyError:
+        return False
+    except optuna.exceptions.StorageInternalError as exc:
+        raise StudyError(f"cannot read the storage: {exc}") from None
+    return True
+
+
+def check_continuable(storage: BaseStorage, name: str, settings: StudySettings) -> bool:
+    """Whether study `name` exists; if it does, check that `settings` may continue it.
+
+    Raises:
+        StudyError: the study exists with other `IDENTITY` settings (the message lists them).
+    """
+    if not _exists(storage, name):
+        return False
+    summary = next(s for s in storage.get_all_studies() if s.study_name == name)
+    recorded = StudySettings.from_user_attrs(summary.user_attrs)
+    diffs = settings.differences(recorded)
+    if settings.direction != recorded.direction:
+        diffs.append(f"direction {settings.direction} (recorded: {recorded.direction})")
+    if diffs:
+        raise StudyError(
+            f"study {name!r} exists with other settings: {'; '.join(diffs)}; "
+            f"continue it with `ssmtune study resume {name}` or pick another --name"
+        )
+    return True
+
+
+def create_or_continue(
+    storage: BaseStorage, name: str, settings: StudySettings
+) -> tuple[optuna.Study, bool]:
+    """Create study `name` with `settings`, or continue the existing one of that name.
+
+    Returns:
+        (study, created): the study loaded with its sampler and pruner; whether it is new.
+
+    Raises:
+        StudyError: the study exists with other `IDENTITY` settings (the message lists them).
+    """
+    import optuna
+
+    sampler = make_sampler(settings.sampler, settings.seed)
+    pruner = make_pruner(settings.pruner, settings.protocol)
+    if check_continuable(storage, name, settings):
+        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
+        for key in ("n_trials", "max_retries", "budget_hours", "execution"):
+            value = getattr(settings, key)
+            if study.user_attrs.get(key) != value:
+                study.set_user_attr(key, value)
+        return study, False
+    try:
+        study = optuna.create_study(
+            study_name=name,
+            storage=storage,
+            sampler=sampler,
+            pruner=pruner,
+            direction=settings.direction,
+        )
+    except optuna.exceptions.DuplicatedStudyError:  # another runner created it just now
+        return create_or_continue(storage, name, settings)
+    for key, value in settings.user_attrs().items():
+        study.set_user_attr(key, value)
+    return study, True
+
+
+def load_study(storage: BaseStorage, name: str) -> optuna.Study:
+    """Load study `name` with the sampler and pruner its settings record.
+
+    Raises:
+        StudyError: no study of that name (the message lists the studies there).
+    """
+    import optuna
+
+    if not _exists(storage, name):
+        names = study_names(storage)
+        where = mask_url(getattr(storage, "url", "") or "the storage")
+        raise StudyError(
+            f"no study {name!r} in {where}; studies there: {', '.join(names) or 'none'}"
+        )
+    plain = optuna.load_study(study_name=name, storage=storage)
+    settings = StudySettings.from_user_attrs(plain.user_attrs)
+    return optuna.load_study(
+        study_name=name,
+        storage=storage,
+        sampler=make_sampler(settings.sampler, settings.seed),
+        pruner=make_pruner(settings.pruner, settings.protocol),
+    )
+
+
+def load_settings(study: optuna.Study) -> StudySettings:
+    """The settings a study was started with."""
+    return StudySettings.from_user_attrs(study.user_attrs)
+
+
+# ------------------------------------------------------------------------- exactly once
+
+
+def point_key(params: dict[str, Any]) -> str:
+    """A canonical text of a point, to compare points across trials."""
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+def _trial_point(trial: FrozenTrial) -> dict[str, Any]:
+    """The point a trial runs: its parameters, or the fixed ones of a WAITING trial."""
+    return dict(trial.params) or dict(trial.system_attrs.get("fixed_params") or {})
+
+
+def enqueue_points(study: optuna.Study, points: list[dict[str, Any]]) -> int:
+    """Enqueue every point of `points` that no trial of the study has yet; return how many.
+
+    A point counts as present whatever its trial's state, so a finished, failed or waiting
+    point is never enqueued twice.
+    """
+    present = {point_key(_trial_point(t)) for t in study.get_trials(deepcopy=False)}
+    added = 0
+    for point in points:
+        key = point_key(point)
+        if key in present:
+            continue
+        study.enqueue_trial(point)
+        present.add(key)
+        added += 1
+    return added
+
+
+def pop_waiting(study: optuna.Study) -> optuna.Trial | None:
+    """Take the oldest WAITING trial (set it RUNNING) or return None when there is none.
+
+    The state change is atomic in the storage: of two runners popping at once only one wins.
+    """
+    import optuna
+    from optuna.trial import TrialState
+
+    storage = study._storage
+    for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+        try:
+            if storage.set_trial_state_values(t._trial_id, state=TrialState.RUNNING):
+                return optuna.Trial(study, t._trial_id)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue
+    return None
+
+
+def record_heartbeat(storage: BaseStorage, trial_id: int) -> None:
+    """Mark trial `trial_id` as alive now (Optuna's heartbeat table, RDB storage)."""
+    _rdb(storage).record_heartbeat(trial_id)
+
+
+def stale_trials(
+    study: optuna.Study, grace_s: float, *, exclude: set[int] = frozenset()
+) -> list[int]:
+    """Trial ids of RUNNING trials whose heartbeat is older than `grace_s` seconds.
+
+    A RUNNING trial that never had a heartbeat is stale once it started more than `grace_s`
+    ago (its runner died between taking it and the first heartbeat). Trials in `exclude`
+    (those the caller runs itself) are never stale.
+    """
+    from datetime import datetime, timedelta
+
+    from optuna.trial import TrialState
+
+    storage = _rdb(study._storage)
+    # Optuna's own staleness query (the heartbeat table is Optuna's), with our grace period.
+    saved = (storage.heartbeat_interval, storage.grace_period)
+    storage.heartbeat_interval, storage.grace_period = max(1, int(grace_s) // 2), int(grace_s)
+    try:
+        stale = set(storage._get_stale_trial_ids(study._study_id))
+    finally:
+        storage.heartbeat_interval, storage.grace_period = saved
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    with_beat = set(_heartbeat_trial_ids(storage, [t._trial_id for t in running]))
+    limit = datetime.now() - timedelta(seconds=grace_s)
+    for t in running:
+        if (
+            t._trial_id not in with_beat
+            and t.datetime_start is not None
+            and t.datetime_start < limit
+        ):
+            stale.add(t._trial_id)
+    return sorted(stale - set(exclude))
+
+
+def _rdb(storage: Any) -> Any:
+    """The RDB storage under Optuna's in-process cache wrapper."""
+    return getattr(storage, "_backend", storage)
+
+
+def _heartbeat_trial_ids(storage: BaseStorage, trial_ids: list[int]) -> list[int]:
+    if not trial_ids:
+        return []
+    import sqlalchemy
+
+    with storage.engine.connect() as con:
+        rows = con.execute(
+            sqlalchemy.text(
+                "SELECT trial_id FROM trial_heartbeats WHERE trial_id IN :ids"
+            ).bindparams(sqlalchemy.bindparam("ids", expanding=True)),
+            {"ids": trial_ids},
+        )
+        return [r[0] for r in rows]
+
+
+def fail_trial(study: optuna.Study, trial_id: int, reason: str) -> bool:
+    """Set a RUNNING or WAITING trial to FAIL with user attribute `fail_reason`.
+
+    Returns:
+        False when the trial had already finished (someone else finished or failed it).
+    """
+    import optuna
+    from optuna.trial import TrialState
+
+    storage = study._storage
+    try:
+        storage.set_trial_user_attr(trial_id, "fail_reason", " ".join(str(reason).split())[:500])
+        return bool(storage.set_trial_state_values(trial_id, state=TrialState.FAIL))
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
+
+
+def retries_of(trial: FrozenTrial) -> int:
+    """How many crash re-runs preceded `trial` (0 for an original trial)."""
+    return int(trial.system_attrs.get(RETRIES_ATTR, 0))
+
+
+def retry_trial(study: optuna.Study, trial: FrozenTrial, *, count: bool = True) -> int:
+    """Queue a new WAITING trial with the parameters of the failed `trial`; return its number.
+
+    The new trial has user attribute `retry_of` (the failed trial's number) and Optuna's
+    retry system attributes (`failed_trial`, `retry_history`, as
+    `optuna.storages.RetryHeartbeatStaleTrialCallback` writes them). `count=False` (a run
+    interrupted by the user, a lost runner) does not use up one of the trial's retries.
+    """
+    import optuna
+    from optuna.trial import TrialState
+
+    history = [*trial.system_attrs.get("retry_history", []), trial.number]
+    point = _trial_point(trial)
+    system_attrs = {
+        "failed_trial": history[0],
+        "retry_history": history,
+        RETRIES_ATTR: retries_of(trial) + int(count),
+        "fixed_params": point,
+    }
+    params = dict(trial.params)
+    new = optuna.trial.create_trial(
+        state=TrialState.WAITING,
+        params=params or None,
+        distributions=dict(trial.distributions) if params else None,
+        user_attrs={"retry_of": trial.number},
+        system_attrs=system_attrs,
+    )
+    new._validate()
+    storage = study._storage
+    trial_id = storage.create_new_trial(study._study_id, template_trial=new)
+    return storage.get_trial_number_from_id(trial_id)
+
+
+def superseded(trials: list[FrozenTrial]) -> set[int]:
+    """Numbers of trials that a later trial re-runs (their `retry_of` successors exist)."""
+    return {int(t.user_attrs["retry_of"]) for t in trials if "retry_of" in t.user_attrs}

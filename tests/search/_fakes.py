@@ -1,0 +1,48 @@
+"""Fake objectives for the runner's tests: they sleep instead of training.
+
+Workers import them by ``module:function`` (`search._worker.WorkerSpec.objective`); the value
+is a deterministic function of the point, so the best trial is known in advance.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from search._worker import TrialContext, TrialOutcome
+
+
+def value_of(params: dict[str, Any]) -> float:
+    """A deterministic value in (0, 1) for a point."""
+    text = repr(sorted(params.items()))
+    return (sum(ord(c) * (i + 1) for i, c in enumerate(text)) % 997 + 1) / 1000.0
+
+
+def _run(params: dict[str, Any], ctx: TrialContext, seconds: float) -> TrialOutcome:
+    value = value_of(params)
+    evals = 3
+    for i in range(1, evals + 1):
+        time.sleep(seconds / evals)
+        if ctx.report(i * 10, value * i / evals):
+            return TrialOutcome(val=None, status="pruned", steps=i * 10)
+    return TrialOutcome(val=value, test=value / 2, status="ok", steps=evals * 10, compile_s=0.0)
+
+
+def quick(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
+    """0.3 s per trial."""
+    return _run(params, ctx, 0.3)
+
+
+def slow(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
+    """2 s per trial: long enough to kill a worker in the middle."""
+    return _run(params, ctx, 2.0)
+
+
+def noop(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
+    """Returns at once (orchestration overhead)."""
+    return TrialOutcome(val=value_of(params), status="ok", steps=1)
+
+
+def broken(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
+    """Raises, as a bug in training would."""
+    raise RuntimeError("boom")

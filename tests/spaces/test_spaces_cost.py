@@ -1,0 +1,106 @@
+"""The compute-weighted size: the documented formula, and the check against measured times."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+import spaces
+from spaces import point_cost
+
+BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "layers-cpu.json"
+
+
+def test_formula():
+    # recurrent: L*H + blocks*L*(H*P + H^2)
+    assert point_cost("linoss", blocks=2, hidden=16, state=16, length=100) == 100 * 16 + 2 * 100 * (
+        256 + 256
+    )
+    # convolutional: + blocks*L*H*log2(L)
+    conv = point_cost("s4", blocks=1, hidden=8, state=4, length=1024)
+    assert conv == 1024 * 8 + 1024 * (32 + 64 + 8 * 10)
+
+
+def test_cost_is_the_sum_over_the_grid(catalog):
+    space = catalog["linoss-im"]
+    total = sum(
+        point_cost("linoss", blocks=p["blocks"], hidden=p["hidden"], state=p["state"], length=405)
+        for p in space.grid()
+    )
+    assert space.cost(405) == pytest.approx(total)
+
+
+def test_cost_uses_constants_and_model_defaults(catalog):
+    hope = catalog["hope"]  # hidden 128 and state 64 are constants
+    point = hope.grid()[0]
+    assert hope.point_cost(point, 1000) == point_cost(
+        "hope", blocks=point["blocks"], hidden=128, state=64, length=1000
+    )
+    tiny = spaces.Space("t", "linoss", (spaces.Categorical("lr", (1e-3,)),))
+    # blocks, hidden, state from models.config("linoss") defaults
+    import models
+
+    d = models.config("linoss")
+    assert tiny.cost(10) == point_cost(
+        "linoss", blocks=d.blocks, hidden=d.hidden, state=d.state, length=10
+    )
+
+
+def test_cost_grows_linearly_for_recurrent_models(catalog):
+    space = catalog["d-linoss-reduced"]
+    assert space.cost(2000) == pytest.approx(2 * space.cost(1000))
+
+
+def test_auto_cost_is_the_sum_of_its_branches(catalog):
+    parts = ["linoss-full", "d-linoss-reduced", "lru", "s4", "s4d", "hope"]
+    assert catalog["auto"].cost(500) == pytest.approx(sum(catalog[p].cost(500) for p in parts))
+
+
+@pytest.mark.skipif(
+    not BENCHMARK.exists(), reason="benchmarks/results/layers-cpu.json not written yet"
+)
+def test_formula_orders_measured_step_times():
+    """Hook for the models' benchmark: the formula must rank configurations of one model as
+    the measured step times do (Spearman rank correlation > 0.8)."""
+    rows = json.loads(BENCHMARK.read_text())
+    rows = rows.get("results", rows) if isinstance(rows, dict) else rows
+    by_model: dict[str, list[tuple[float, float]]] = {}
+    for r in rows:
+        time_key = next((k for k in ("step_s", "time_s", "fwd_bwd_s", "seconds") if k in r), None)
+        if time_key is None or not all(k in r for k in ("model", "hidden", "state", "length")):
+            continue
+        est = point_cost(
+            r["model"],
+            blocks=r.get("blocks", 1),
+            hidden=r["hidden"],
+            state=r["state"],
+            length=r["length"],
+        )
+        by_model.setdefault(r["model"], []).append((est, float(r[time_key])))
+    checked = 0
+    for model, pairs in by_model.items():
+        if len({e for e, _ in pairs}) < 3:
+            continue
+        est_rank = _ranks([e for e, _ in pairs])
+        time_rank = _ranks([t for _, t in pairs])
+        assert _pearson(est_rank, time_rank) > 0.8, model
+        checked += 1
+    if not checked:
+        pytest.skip("no benchmark rows with model/hidden/state/length and a time")
+
+
+def _ranks(xs):
+    order = sorted(range(len(xs)), key=lambda i: xs[i])
+    ranks = [0.0] * len(xs)
+    for r, i in enumerate(order):
+        ranks[i] = float(r)
+    return ranks
+
+
+def _pearson(a, b):
+    ma, mb = sum(a) / len(a), sum(b) / len(b)
+    cov = sum((x - ma) * (y - mb) for x, y in zip(a, b, strict=True))
+    va = math.sqrt(sum((x - ma) ** 2 for x in a))
+    vb = math.sqrt(sum((y - mb) ** 2 for y in b))
+    return cov / (va * vb) if va and vb else 0.0
