@@ -16,6 +16,7 @@ from models._layer import SSMLayer
 from models._registry import apply, build, config, config_class, field_names, layer, names
 from models._scan import resolve_scan
 from models._train import TrainOptions, TrainResult, fit_config, train, train_option_names
+from models._vtrain import batch_key, train_batch
 
 __all__ = [
     "ConfigError",
@@ -41,4 +42,6 @@ __all__ = [
     "train",
     "train_option_names",
     "fit_config",
+    "train_batch",
+    "batch_key",
 ]

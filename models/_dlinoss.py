@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
 from models._layer import SSMLayer
-from models._linoss import Transition, complex_uniform, oscillator_output
+from models._linoss import Transition, complex_uniform, oscillator_output, stack, stacked_input
 
 __all__ = ["DLinOSSLayer", "damped_transition", "damped_forcing", "project_a", "ring_init"]
 
@@ -46,8 +46,8 @@ def damped_transition(
 
 
 def damped_forcing(
-    g: Float[Array, " state"], dt: Float[Array, " state"], bu: Complex[Array, "length state"]
-) -> tuple[Complex[Array, "length state"], Complex[Array, "length state"]]:
+    g: Float[Array, " state"], dt: Float[Array, " state"], bu: Float[Array, "length state"]
+) -> tuple[Float[Array, "length state"], Float[Array, "length state"]]:
     """D-LinOSS forcing F_k = [dt (B u_k) / S; dt^2 (B u_k) / S] with S = 1 + dt G."""
     s = 1.0 + dt * g
     return dt * bu / s, dt**2 * bu / s
@@ -116,9 +116,8 @@ class DLinOSSLayer(SSMLayer):
         return damped_transition(*self.parameters())
 
     def __call__(self, u: Float[Array, "length hidden"]) -> Float[Array, "length hidden"]:
-        a, g, dt = self.parameters()
-        bu = u.astype(self.b.dtype) @ self.b.T
-        f1, f2 = damped_forcing(g, dt, bu)
+        a, g, dt = (stack(v) for v in self.parameters())
+        f1, f2 = damped_forcing(g, dt, stacked_input(self.b, u))
         return oscillator_output(
             damped_transition(a, g, dt), f1, f2, self.c, self.d, u, mode=self.scan
         )

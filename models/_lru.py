@@ -79,6 +79,7 @@ class LRULayer(SSMLayer):
     def __call__(self, u: Float[Array, "length hidden"]) -> Float[Array, "length hidden"]:
         lam = lru_lambda(self.nu_log, self.theta_log)
         gamma = jnp.sqrt(1.0 - jnp.abs(lam) ** 2)
-        bu = gamma * (u.astype(self.b.dtype) @ self.b.T)
+        # real GEMMs: u is real, and Re(C x) = Re(C) Re(x) - Im(C) Im(x)
+        bu = gamma * jax.lax.complex(u @ self.b.real.T, u @ self.b.imag.T)
         x = diagonal_scan(lam, bu, mode=self.scan)
-        return (x @ self.c.T).real + self.d * u
+        return x.real @ self.c.real.T - x.imag @ self.c.imag.T + self.d * u

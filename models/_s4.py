@@ -56,21 +56,28 @@ def s4_kernel(
     lam: Complex[Array, " n"],
     p: Complex[Array, " n"],
     b: Complex[Array, " n"],
-    c_tilde: Complex[Array, " n"],
+    c: Complex[Array, " n"],
     dt: Float[Array, ""],
     length: int,
 ) -> Float[Array, " length"]:
-    """The length-L kernel K_l = Re(C A_bar^l B_bar) of one channel (Gu et al. 2022, Alg. 1).
+    """The length-L kernel K_l = Re(C A_bar^l B_bar), l < L, of one channel (Gu et al. 2022,
+    Alg. 1), A = diag(Lambda) - P P^*, bilinear discretisation.
 
     At the roots of unity w_j = e^{-2 pi i j/L} the truncated generating function is
-    K_hat(w) = C~ (I - A_bar w)^{-1} B_bar with C~ = C (I - A_bar^L) (the learned parameter),
-    = 2/(1+w) C~ (g(w) - A)^{-1} B with g(w) = (2/dt)(1-w)/(1+w); with A = Lambda - P P^*,
-    Woodbury gives k00 - k01 (1 + k11)^{-1} k10, k_ab = sum_n a_n b_n / (g - Lambda_n) the
-    Cauchy kernels for a in (C~, P^*), b in (B, P). We use k_ab = (1+w) s_ab with
+    K_hat(w) = C~ (I - A_bar w)^{-1} B_bar with C~ = C (I - A_bar^L)
+    = 2/(1+w) C~ (g(w) - A)^{-1} B with g(w) = (2/dt)(1-w)/(1+w); Woodbury gives
+    k00 - k01 (1 + k11)^{-1} k10, k_ab = sum_n a_n b_n / (g - Lambda_n) the Cauchy kernels for
+    a in (C~, P^*), b in (B, P). We use k_ab = (1+w) s_ab with
     s_ab = sum_n a_n b_n / ((2/dt)(1-w) - Lambda_n (1+w)), which removes the 0/0 at w = -1:
 
         K_hat = 2 (s00 - (1+w) s01 s10 / (1 + (1+w) s11)),     K = Re IFFT(K_hat).
+
+    C (not C~) is the parameter: C~ is computed here with A_bar^L by repeated squaring, so the
+    kernel's first l taps do not depend on L (padding a sequence leaves its outputs alone).
     """
+    a = jnp.diag(lam) - p[:, None] * p.conj()[None, :]
+    a_bar, _ = bilinear(a, jnp.zeros_like(b), dt)
+    c_tilde = c - c @ jnp.linalg.matrix_power(a_bar, length)
     w = jnp.exp(-2j * jnp.pi * jnp.arange(length) / length).astype(jnp.complex64)
     opw = 1.0 + w
     cauchy = 1.0 / ((2.0 / dt) * (1.0 - w)[:, None] - lam[None, :] * opw[:, None])
@@ -87,14 +94,14 @@ class S4Layer(SSMLayer):
     """H independent SISO S4 SSMs (state size N), one per channel.
 
     Lambda, P, B from HiPPO-LegS (`dplr_hippo`), with Re(Lambda) = -exp(log_lambda_re) kept
-    negative; C~ ~ CN(0, 1); dt log-uniform in [dt_min, dt_max]; D ~ N(0, 1).
+    negative; C ~ CN(0, 1); dt log-uniform in [dt_min, dt_max]; D ~ N(0, 1).
     """
 
     log_lambda_re: Float[Array, "hidden n"]
     lambda_im: Float[Array, "hidden n"]
     p: Complex[Array, "hidden n"]
     b: Complex[Array, "hidden n"]
-    c_tilde: Complex[Array, "hidden n"]
+    c: Complex[Array, "hidden n"]
     log_dt: Float[Array, " hidden"]
     d: Float[Array, " hidden"]
 
@@ -106,7 +113,7 @@ class S4Layer(SSMLayer):
         self.lambda_im = jnp.broadcast_to(lam.imag.astype(jnp.float32), shape)
         self.p = jnp.broadcast_to(jnp.asarray(p, jnp.complex64), shape)
         self.b = jnp.broadcast_to(jnp.asarray(b, jnp.complex64), shape)
-        self.c_tilde = jax.random.normal(kc, shape, jnp.complex64)
+        self.c = jax.random.normal(kc, shape, jnp.complex64)
         self.log_dt = jax.random.uniform(
             kdt, (hidden,), minval=math.log(dt_min), maxval=math.log(dt_max)
         )
@@ -117,7 +124,7 @@ class S4Layer(SSMLayer):
 
     def kernel(self, length: int) -> Float[Array, "length hidden"]:
         k = jax.vmap(s4_kernel, in_axes=(0, 0, 0, 0, 0, None))(
-            self.lam(), self.p, self.b, self.c_tilde, jnp.exp(self.log_dt), length
+            self.lam(), self.p, self.b, self.c, jnp.exp(self.log_dt), length
         )
         return k.T
 

@@ -79,7 +79,7 @@ STATUSES = ("ok", "early_stopped", "pruned", "diverged")
 
 
 @typing.no_type_check
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True)
 class TrainOptions:
     """How one config is trained; the defaults are the LinOSS benchmark protocol.
 

@@ -198,26 +198,99 @@ def evaluate(
 
 
 def retrain_seeds(
-    plan: dict[str, Any], seeds: list[int], *, workers: int, storage: str
+    plan: dict[str, Any],
+    seeds: list[int],
+    *,
+    workers: int,
+    storage: str,
+    objective: str | None = None,
 ) -> list[float]:
     """Retrain `plan`'s config (see `studies.evaluation_plan`) once per seed; the test metrics.
 
-    The one place `evaluate` trains: each seed on a Ray worker through the search runner,
-    under the study's protocol, each seed its own split and initialisation.
+    The one place `evaluate` trains. Each seed is one Ray task on the cluster the study ran on
+    (``$RAY_ADDRESS``, else a private local Ray, as `ssmtune study start`), with the resources
+    the study's workers had; it trains through the study's objective (`search._worker`,
+    `models.train`) under the study's protocol, with the seed's own split and initialisation
+    (`tasks.load(seed=...)`, `models.train(seed=...)`). At most `workers` seeds run at once.
+
+    Raises:
+        typer.Exit: a seed produced no test metric (failed or diverged run); nothing is stored.
     """
-    try:
-        from search import _runner  # the study worker's Ray runner
-    except ImportError:
-        _runner = None
-    run = getattr(_runner, "evaluate_config", None)
-    if run is None:
+    from search import _runner
+
+    hook = getattr(_runner, "evaluate_config", None)  # a runner-provided path, where it exists
+    if hook is not None:
+        return list(hook(plan, seeds, workers=workers, storage=storage))
+    import math
+    import os
+
+    import ray
+
+    from search._ray import ray_session, worker_env
+    from search._worker import DEFAULT_OBJECTIVE, WorkerSpec
+
+    protocol = plan.get("protocol") or {}
+    execution = plan.get("execution") or {}
+    cpus = float(execution.get("cpus_per_trial") or 1.0)
+    gpus = float(execution.get("gpus_per_trial") or 0.0)
+    specs = [
+        WorkerSpec(
+            storage_url=storage,
+            study_name=plan["study"],
+            task=plan["task"],
+            seed=seed,
+            space=plan["space"],
+            protocol={
+                k: protocol[k] for k in ("max_steps", "eval_every", "patience") if k in protocol
+            },
+            pruner="none",
+            objective=objective or DEFAULT_OBJECTIVE,
+            device_share=gpus,
+        )
+        for seed in seeds
+    ]
+    with ray_session(num_cpus=max(float(os.cpu_count() or 1), workers * cpus)) as info:
+        if gpus > info.gpus:
+            gpus = 0.0  # the study ran on GPUs this cluster does not have: train on CPUs
+        options: dict[str, Any] = {"num_cpus": cpus, "num_gpus": gpus, "max_retries": 0}
+        if gpus > 0:
+            options["runtime_env"] = {"env_vars": worker_env(gpus)}
+        task = ray.remote(_train_seed).options(**options)
+        pending, results = list(specs), {}
+        running: dict[Any, int] = {}
+        while pending or running:
+            while pending and len(running) < workers:
+                spec = pending.pop(0)
+                running[task.remote(spec, plan["params"])] = spec.seed
+            done, _ = ray.wait(list(running), num_returns=1)
+            for ref in done:
+                seed = running.pop(ref)
+                try:
+                    results[seed] = ray.get(ref)
+                except Exception as exc:  # the run raised: report it per seed
+                    results[seed] = {
+                        "test": None,
+                        "status": f"error: {' '.join(str(exc).split())[:200]}",
+                    }
+    bad = [s for s in seeds if results[s]["test"] is None or not math.isfinite(results[s]["test"])]
+    if bad:
+        why = "; ".join(f"seed {s}: {results[s]['status']}" for s in bad)
         err_console.print(
-            "[red]error:[/red] `ssmtune evaluate` needs the Ray trial runner "
-            "(search._runner.evaluate_config), which is not in this build yet",
+            f"[red]error:[/red] no test metric for {len(bad)} of {len(seeds)} seeds ({why}); "
+            "nothing stored",
             highlight=False,
         )
         raise typer.Exit(1)
-    return list(run(plan, seeds, workers=workers, storage=storage))
+    return [float(results[s]["test"]) for s in seeds]
+
+
+def _train_seed(spec: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """On a Ray worker: train `params` once with `spec.seed`; its test metric and status."""
+    from search._worker import TrialContext, _load_objective
+
+    ctx = TrialContext(spec, report=lambda step, val: False)  # no pruning in an evaluation
+    outcome = _load_objective(spec.objective)(params, ctx)
+    return {"test": outcome.test, "val": outcome.val, "status": outcome.status}
 
 
 def dashboard(

@@ -18,6 +18,7 @@ study_app = typer.Typer(
 )
 
 _STORAGE_HELP = "Storage URL (default: $SSMTUNE_STORAGE, else sqlite:///ssmtune.db)."
+_OBJ_HELP = "module:function replacing the training (benchmarks of the overhead, tests)."
 _RAY_HELP = "Ray cluster address (default: $RAY_ADDRESS, else a local Ray for this command)."
 
 
@@ -84,6 +85,7 @@ def start(
     seed: int = typer.Option(2345, "--seed", help="Seed of the split, the init and the sampler."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    objective: str | None = typer.Option(None, "--objective", hidden=True, help=_OBJ_HELP),
 ) -> None:
     """Start a study (or continue the one of that name) and run it on Ray."""
     from search._start import start_study
@@ -108,6 +110,7 @@ def start(
             ray_address=ray_address,
             name=name,
             seed=seed,
+            objective=objective,
             **hooks,
         )
 
@@ -124,6 +127,7 @@ def resume(
     cpus_per_trial: float | None = typer.Option(None, "--cpus-per-trial", help="As recorded."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    objective: str | None = typer.Option(None, "--objective", hidden=True, help=_OBJ_HELP),
 ) -> None:
     """Continue a study with its recorded settings; run only what is unfinished."""
     from search._start import resume_study
@@ -136,6 +140,7 @@ def resume(
             workers=workers,
             gpus_per_trial=gpus_per_trial,
             cpus_per_trial=cpus_per_trial,
+            objective=objective,
             **hooks,
         )
 

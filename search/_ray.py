@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from studies import StudyError
+from studies._errors import StudyError
 
 __all__ = ["RayInfo", "ray_session", "is_remote_address", "cluster_is_local", "worker_env"]
 
@@ -49,26 +49,27 @@ class RayInfo:
     start_s: float
 
 
-def _local_addresses() -> set[str]:
-    names = {"localhost", socket.gethostname(), socket.getfqdn()}
-    out = set(names)
-    for name in names:
-        try:
-            out.update(info[4][0] for info in socket.getaddrinfo(name, None))
-        except OSError:
-            pass
-    return out
-
-
 def _is_local_host(host: str) -> bool:
-    if not host:
+    """Whether `host` is this machine: a loopback address, or one a socket here can bind."""
+    if not host or host == "localhost":
         return True
     try:
         if ipaddress.ip_address(host).is_loopback:
             return True
     except ValueError:
         pass
-    return host in _local_addresses()
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return False
+    for family, _, _, _, addr in infos:
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as s:
+                s.bind((addr[0], 0))
+            return True
+        except OSError:
+            continue
+    return False
 
 
 def is_remote_address(address: str | None) -> bool:

@@ -38,6 +38,7 @@ from typing import Any
 
 from search._ray import worker_env
 from search._worker import TrialWorker, WorkerSpec
+from studies._errors import StudyError
 from studies._status import study_cost_s, study_status
 from studies._study import (
     StudySettings,
@@ -138,6 +139,8 @@ class Runner:
         self.grace_s = options.heartbeat_s * GRACE_BEATS
         self.counters = _Counters()
         self.inflight: dict[Any, _Slot] = {}
+        self.starting: dict[Any, Any] = {}
+        self.start_errors: list[str] = []
         self.idle: list[Any] = []
         self.actors: list[Any] = []
         self.stopped_by: str | None = None
@@ -157,6 +160,9 @@ class Runner:
             kwargs["runtime_env"] = {"env_vars": worker_env(o.gpus_per_trial)}
         actor = ray.remote(TrialWorker).options(**kwargs).remote(self.spec)
         self.actors.append(actor)
+        # a worker takes trials once it answers: an actor Ray cannot place yet (no room left on
+        # the cluster) holds no trial hostage
+        self.starting[actor.ping.remote()] = actor
         return actor
 
     def _kill(self, actor: Any) -> None:
@@ -293,7 +299,8 @@ class Runner:
     def _loop(self) -> None:
         import ray
 
-        self.idle = [self._new_actor() for _ in range(self.options.workers)]
+        for _ in range(self.options.workers):
+            self._new_actor()
         hb = self.options.heartbeat_s
         next_beat = next_reap = next_refresh = 0.0
         budget_hit = False
@@ -324,15 +331,36 @@ class Runner:
             if not self.inflight:
                 if budget_hit or not self._work_left():
                     return
-                # others' trials are running (or going stale): wait for them
-                self.stop.wait(self.options.poll_s)
-                continue
-            ready, _ = ray.wait(list(self.inflight), num_returns=1, timeout=self.options.poll_s)
+                if not self.idle and not self.starting:
+                    raise StudyError(
+                        "no worker could start: " + (self.start_errors[-1] if self.start_errors else "?")
+                    )
+                if not self.starting:
+                    # others' trials are running (or going stale): wait for them
+                    self.stop.wait(self.options.poll_s)
+                    continue
+            waiting = [*self.inflight, *self.starting]
+            ready, _ = ray.wait(waiting, num_returns=1, timeout=self.options.poll_s)
             for ref in ready:
-                self._collect(ref)
+                if ref in self.starting:
+                    self._started(ref)
+                else:
+                    self._collect(ref)
             if ready:
                 self._refresh()
                 next_refresh = time.perf_counter() + 1.0
+
+    def _started(self, ref: Any) -> None:
+        import ray
+
+        actor = self.starting.pop(ref)
+        try:
+            ray.get(ref)
+        except ray.exceptions.RayError as exc:
+            self.start_errors.append(" ".join(str(exc).split())[:300])
+            self._kill(actor)
+        else:
+            self.idle.append(actor)
 
     def _collect(self, ref: Any) -> None:
         import ray
@@ -346,16 +374,20 @@ class Runner:
         except ray.exceptions.RayError as exc:  # the worker process or its node is gone
             self._kill(slot.actor)
             self._worker_died(slot, type(exc).__name__)
-            self.idle.append(self._new_actor())
+            self._new_actor()
         else:
             self.idle.append(slot.actor)
         self.counters.finished += 1
         self.counters.trial_s.append(time.perf_counter() - slot.started)
 
     def _interrupt(self) -> None:
+        import ray
+
         self.stopped_by = "interrupted"
         for slot in list(self.inflight.values()):
             self._kill(slot.actor)
+        # let the kills land, so that no worker tells a result after its trial was re-queued
+        ray.wait(list(self.inflight), num_returns=len(self.inflight), timeout=10)
         for slot in list(self.inflight.values()):
             if self._requeue(slot.trial_id, "interrupted by the user; re-queued"):
                 self.counters.interrupted += 1

@@ -128,9 +128,9 @@ def plan_study(
 
     info = tasks.info(task)
     sp = spaces.get(space)
-    space_id = space
-    if sp.name.lower() != str(space).lower() and Path(space).is_file():
-        space_id = str(Path(space).resolve())
+    # a catalog space is recorded by name, a TOML space by its absolute path (for resume)
+    is_file = str(space).lower() not in spaces.names() and Path(space).is_file()
+    space_id = str(Path(space).resolve()) if is_file else sp.name
     space_model = sp.model or "auto"
     if model is not None:
         if model.lower() not in models.names():
@@ -171,7 +171,7 @@ def plan_study(
     settings = StudySettings(
         task=info.name,
         model=space_model,
-        space=space_id if space_id != space else sp.name,
+        space=space_id,
         space_size=sp.size,
         sampler=sampler,
         pruner=pruner,
@@ -210,7 +210,7 @@ def _run(
     workers: int | None,
     cpus_per_trial: float | None,
     gpus_per_trial: float | None,
-    objective: str,
+    objective: str | None,
     progress: Callable[[dict[str, Any]], None] | None,
     on_ready: Callable[[dict[str, Any]], None] | None,
     stop: Any,
@@ -250,7 +250,10 @@ def _run(
                 f"--cpus-per-trial {cpus:g} but the Ray cluster has {ray_info.cpus:g} CPUs"
             )
         n_workers = wanted_workers or default_workers(ray_info.cpus, ray_info.gpus, cpus, gpus)
+        objective = objective or recorded.get("objective") or DEFAULT_OBJECTIVE
         execution = {"workers": n_workers, "cpus_per_trial": cpus, "gpus_per_trial": gpus}
+        if objective != DEFAULT_OBJECTIVE:  # a stand-in for training (benchmarks, tests)
+            execution["objective"] = objective
         if request_settings is not None:
             settings = replace(settings, execution=execution)
             study, created = create_or_continue(storage, name, settings)
@@ -325,15 +328,16 @@ def start_study(
     ray_address: str | None = None,
     name: str | None = None,
     seed: int = 2345,
-    objective: str = DEFAULT_OBJECTIVE,
+    objective: str | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
     on_ready: Callable[[dict[str, Any]], None] | None = None,
     stop: Any = None,
 ) -> dict[str, Any]:
     """Start (or continue) a study and run it to the end; return its summary.
 
-    The arguments are those of ``ssmtune study start``; `objective` (``module:function``)
-    replaces the training (tests), `progress` receives status updates, `on_ready` the study
+    The arguments are those of ``ssmtune study start``; `objective` (``module:function``, the
+    signature of `search._worker.train_objective`) replaces the training (benchmarks of the
+    orchestration overhead, tests; it is recorded and reused by `resume`), `progress` receives status updates, `on_ready` the study
     name, storage and Ray figures once the study exists, `stop` (a `threading.Event`) stops
     the run like Ctrl+C.
 
@@ -382,7 +386,7 @@ def resume_study(
     workers: int | None = None,
     gpus_per_trial: float | None = None,
     cpus_per_trial: float | None = None,
-    objective: str = DEFAULT_OBJECTIVE,
+    objective: str | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
     on_ready: Callable[[dict[str, Any]], None] | None = None,
     stop: Any = None,

@@ -23,8 +23,48 @@ from studies._expected import (
 )
 from studies._query import load_studies
 from studies._report import DEFAULT_WITHIN, report, study_summary, write_report
+from studies._status import list_studies, study_cost_s, study_status, trial_cost_s
+from studies._storage import (
+    DEFAULT_STORAGE,
+    default_storage_url,
+    is_sqlite,
+    mask_url,
+    normalize_url,
+)
+from studies._study import (
+    PRUNERS,
+    SAMPLERS,
+    StudySettings,
+    create_or_continue,
+    default_study_name,
+    enqueue_points,
+    load_settings,
+    load_study,
+    make_pruner,
+    make_sampler,
+)
 
 __all__ = [
+    # storage, study creation and status (study worker)
+    "DEFAULT_STORAGE",
+    "default_storage_url",
+    "is_sqlite",
+    "mask_url",
+    "normalize_url",
+    "PRUNERS",
+    "SAMPLERS",
+    "StudySettings",
+    "create_or_continue",
+    "default_study_name",
+    "enqueue_points",
+    "load_settings",
+    "load_study",
+    "make_pruner",
+    "make_sampler",
+    "list_studies",
+    "study_cost_s",
+    "study_status",
+    "trial_cost_s",
     "StudyError",
     # answers from the studies (report worker)
     "best_trials",

@@ -52,7 +52,8 @@ def evaluation_plan(storage: str | BaseStorage, study: str) -> dict[str, Any]:
 
     Returns:
         ``study``, ``task``, ``model``, ``space``, ``metric``, ``direction``, ``protocol`` (the
-        study's training protocol attribute), ``best_trial``, ``best_value``, ``params``.
+        study's training protocol attribute), ``execution`` (its workers' resources, if
+        recorded), ``best_trial``, ``best_value``, ``params``.
 
     Raises:
         StudyError: unknown study, or a study without a complete trial.
@@ -74,6 +75,7 @@ def evaluation_plan(storage: str | BaseStorage, study: str) -> dict[str, Any]:
         "metric": metric_of(s),
         "direction": direction_of(s),
         "protocol": ua.get("protocol"),
+        "execution": ua.get("execution"),
         "best_trial": best.number,
         "best_value": best.value,
         "params": dict(best.params),

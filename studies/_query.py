@@ -121,14 +121,11 @@ def complete_trials(study: optuna.Study) -> list[FrozenTrial]:
 
 
 def trial_device_s(trial: FrozenTrial) -> float:
-    """Device-seconds of a trial: its `device_s` attribute, else `wall_s`, else its duration."""
-    for key in ("device_s", "wall_s"):
-        v = trial.user_attrs.get(key)
-        if isinstance(v, int | float):
-            return float(v)
-    if trial.datetime_start is not None and trial.datetime_complete is not None:
-        return (trial.datetime_complete - trial.datetime_start).total_seconds()
-    return 0.0
+    """Device-seconds of a trial, as `ssmtune study status` counts them (`studies._status`):
+    its `device_s` attribute, else its duration; a running trial, the time since it started."""
+    from studies._status import trial_cost_s
+
+    return trial_cost_s(trial)
 
 
 def study_counts(study: optuna.Study) -> dict[str, int]:
@@ -150,7 +147,9 @@ def study_counts(study: optuna.Study) -> dict[str, int]:
 
 def study_device_s(study: optuna.Study) -> float:
     """Device-seconds spent by every trial of the study (complete, pruned and failed alike)."""
-    return sum(trial_device_s(t) for t in study.get_trials(deepcopy=False))
+    from studies._status import study_cost_s
+
+    return study_cost_s(study.get_trials(deepcopy=False))
 
 
 def study_wall_s(study: optuna.Study) -> float:

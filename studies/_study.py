@@ -369,19 +369,34 @@ def enqueue_points(study: optuna.Study, points: list[dict[str, Any]]) -> int:
 def pop_waiting(study: optuna.Study) -> optuna.Trial | None:
     """Take the oldest WAITING trial (set it RUNNING) or return None when there is none.
 
-    The state change is atomic in the storage: of two runners popping at once only one wins.
+    The state change is one conditional UPDATE, atomic on SQLite and PostgreSQL alike: of
+    several runners popping at once exactly one wins each trial. (Optuna's own pop reads the
+    state first and then writes it, which on SQLite lets two processes take the same trial.)
     """
     import optuna
     from optuna.trial import TrialState
 
-    storage = study._storage
     for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
-        try:
-            if storage.set_trial_state_values(t._trial_id, state=TrialState.RUNNING):
-                return optuna.Trial(study, t._trial_id)
-        except optuna.exceptions.UpdateFinishedTrialError:
-            continue
+        if _transition(study._storage, t._trial_id, TrialState.RUNNING, (TrialState.WAITING,)):
+            return optuna.Trial(study, t._trial_id)
     return None
+
+
+def _transition(storage: Any, trial_id: int, to: Any, from_states: tuple[Any, ...]) -> bool:
+    """Set trial `trial_id` to state `to` if it is in one of `from_states`; atomic."""
+    from datetime import datetime
+
+    import sqlalchemy
+
+    column = "datetime_start" if to.name == "RUNNING" else "datetime_complete"
+    names = ", ".join(f"'{s.name}'" for s in from_states)
+    sql = sqlalchemy.text(
+        f"UPDATE trials SET state = :to, {column} = :now "
+        f"WHERE trial_id = :id AND state IN ({names})"
+    )
+    with _rdb(storage).engine.begin() as con:
+        result = con.execute(sql, {"to": to.name, "now": datetime.now(), "id": trial_id})
+        return result.rowcount == 1
 
 
 def record_heartbeat(storage: BaseStorage, trial_id: int) -> None:
@@ -444,7 +459,7 @@ def _heartbeat_trial_ids(storage: BaseStorage, trial_ids: list[int]) -> list[int
 
 
 def fail_trial(study: optuna.Study, trial_id: int, reason: str) -> bool:
-    """Set a RUNNING or WAITING trial to FAIL with user attribute `fail_reason`.
+    """Set a RUNNING or WAITING trial to FAIL with user attribute `fail_reason` (atomic).
 
     Returns:
         False when the trial had already finished (someone else finished or failed it).
@@ -452,12 +467,15 @@ def fail_trial(study: optuna.Study, trial_id: int, reason: str) -> bool:
     import optuna
     from optuna.trial import TrialState
 
-    storage = study._storage
     try:
-        storage.set_trial_user_attr(trial_id, "fail_reason", " ".join(str(reason).split())[:500])
-        return bool(storage.set_trial_state_values(trial_id, state=TrialState.FAIL))
+        study._storage.set_trial_user_attr(
+            trial_id, "fail_reason", " ".join(str(reason).split())[:500]
+        )
     except optuna.exceptions.UpdateFinishedTrialError:
         return False
+    return _transition(
+        study._storage, trial_id, TrialState.FAIL, (TrialState.RUNNING, TrialState.WAITING)
+    )
 
 
 def retries_of(trial: FrozenTrial) -> int:

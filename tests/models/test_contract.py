@@ -11,7 +11,7 @@ import pytest
 import models
 
 NAMES = models.names()
-SMALL = dict(in_channels=3, out_dim=4, hidden=8, state=6, blocks=2)
+SMALL = dict(in_channels=3, out_dim=4, hidden=8, state=6, blocks=1)
 
 
 @eqx.filter_jit

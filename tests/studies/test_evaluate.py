@@ -1,0 +1,117 @@
+"""`ssmtune evaluate`: seeds, the best config's retraining on Ray, and the stored result."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import optuna
+import pytest
+import typer
+
+from studies import (
+    EVALUATION_SEEDS,
+    StudyError,
+    evaluation_plan,
+    evaluation_seeds,
+    report,
+    store_evaluation,
+    summarize_evaluation,
+)
+
+FAKE = "tests.studies.fake_objective:objective"
+
+
+def test_seeds_are_the_benchmarks():
+    assert EVALUATION_SEEDS == (2345, 3456, 4567, 5678, 6789)  # FACTS.md
+    assert evaluation_seeds(3) == [2345, 3456, 4567]
+    for n in (0, 6):
+        with pytest.raises(StudyError, match=r"--seeds must be 1\.\.5"):
+            evaluation_seeds(n)
+
+
+def test_population_std():
+    e = summarize_evaluation([1, 2, 3], [0.5, 0.6, 0.7])
+    assert e["mean"] == pytest.approx(0.6)
+    assert e["std"] == pytest.approx(np.std([0.5, 0.6, 0.7], ddof=0))
+    assert set(e) == {"seeds", "tests", "mean", "std"}
+    with pytest.raises(StudyError, match="one test value per seed"):
+        summarize_evaluation([1, 2], [0.5])
+
+
+def test_plan_is_the_best_trial(study_db):
+    plan = evaluation_plan(study_db, "ppg-lru")
+    assert (plan["best_trial"], plan["best_value"]) == (4, 0.065)
+    assert plan["params"] == {"lr": 7e-4, "model": "lru"}
+    assert (plan["task"], plan["space"], plan["metric"]) == ("PPG", "lru-auto", "mse")
+    assert plan["protocol"]["max_steps"] == 2000
+    with pytest.raises(StudyError, match="has no complete trial to evaluate"):
+        evaluation_plan(study_db, "hb-empty")
+    with pytest.raises(StudyError, match="unknown study 'nope'"):
+        evaluation_plan(study_db, "nope")
+
+
+def test_store_and_report(study_db_copy):
+    e = store_evaluation(study_db_copy, "bm-linoss", [2345, 3456], [0.8, 0.9])
+    stored = optuna.load_study(study_name="bm-linoss", storage=study_db_copy).user_attrs
+    assert (
+        stored["evaluation"]
+        == e
+        == {
+            "seeds": [2345, 3456],
+            "tests": [0.8, 0.9],
+            "mean": pytest.approx(0.85),
+            "std": pytest.approx(0.05),
+        }
+    )
+    (row,) = report(study_db_copy, study="bm-linoss")
+    assert row["evaluation_mean"] == pytest.approx(0.85)
+
+
+def test_cli_stores_mean_and_std(study_db_copy, cli, monkeypatch):
+    calls = []
+
+    def fake_retrain(plan, seeds, *, workers, storage):
+        calls.append((plan["best_trial"], plan["params"], seeds, workers))
+        return [0.80, 0.85, 0.90]
+
+    monkeypatch.setattr("search._cli_report.retrain_seeds", fake_retrain)
+    code, out, err = cli(
+        "evaluate", "bm-linoss", "--seeds", "3", "--storage", study_db_copy, "--json"
+    )
+    assert code == 0, err
+    assert calls == [(4, {"lr": 1e-3, "hidden": 16, "include_time": True}, [2345, 3456, 4567], 3)]
+    got = json.loads(out)
+    assert got["seeds"] == [2345, 3456, 4567] and got["mean"] == pytest.approx(0.85)
+    stored = optuna.load_study(study_name="bm-linoss", storage=study_db_copy).user_attrs
+    assert stored["evaluation"]["std"] == pytest.approx(np.std([0.8, 0.85, 0.9]))
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["nope"], "unknown study 'nope'"),
+        (["hb-empty"], "no complete trial to evaluate"),
+        (["bm-linoss", "--seeds", "9"], "--seeds must be 1..5"),
+        (["bm-linoss", "--workers", "0"], "--workers must be >= 1"),
+    ],
+)
+def test_bad_input_exit_code_2(study_db, cli, args, message):
+    code, _, err = cli("evaluate", *args, "--storage", study_db)
+    assert code == 2
+    assert message in " ".join(err.split())
+
+
+@pytest.mark.timeout(300)
+def test_retrain_runs_each_seed_on_ray(study_db, ray_local):
+    """The real path: one Ray task per seed through the worker's objective (a fake here)."""
+    from search._cli_report import retrain_seeds
+    from search._ray import ray_session
+
+    plan = evaluation_plan(study_db, "bm-linoss")  # best: hidden 16
+    with ray_session(num_cpus=2):  # one local Ray for both calls (reused inside)
+        tests = retrain_seeds(plan, [2345, 3456, 4567], workers=2, storage=study_db, objective=FAKE)
+        assert tests == pytest.approx([0.85 + 0.0016, 0.86 + 0.0016, 0.87 + 0.0016])
+        # a seed without a test metric (diverged) stops the evaluation; nothing is stored
+        with pytest.raises(typer.Exit):
+            retrain_seeds(plan, [2345, 13], workers=2, storage=study_db, objective=FAKE)

@@ -1,0 +1,154 @@
+"""Study settings, continuation, exactly-once bookkeeping, heartbeats, retries and status."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from studies import StudyError
+from studies._status import study_status
+from studies._storage import open_storage
+from studies._study import (
+    StudySettings,
+    create_or_continue,
+    default_study_name,
+    enqueue_points,
+    fail_trial,
+    load_study,
+    pop_waiting,
+    record_heartbeat,
+    retries_of,
+    retry_trial,
+    stale_trials,
+)
+
+SETTINGS = StudySettings(
+    task="basicmotions",
+    model="linoss",
+    space="small-linoss",
+    space_size=4,
+    sampler="grid",
+    pruner="none",
+    protocol={"max_steps": 10, "eval_every": 5, "patience": 2, "batch_size": 32},
+    seed=2345,
+    direction="maximize",
+)
+POINTS = [{"lr": lr, "hidden": h} for lr in (1e-4, 1e-3) for h in (16, 32)]
+
+
+@pytest.fixture
+def study(sqlite_url: str) -> optuna.Study:
+    created, new = create_or_continue(open_storage(sqlite_url), "s", SETTINGS)
+    assert new
+    return created
+
+
+def test_default_name_is_deterministic() -> None:
+    assert default_study_name("BasicMotions", "linoss-full", "tpe") == "basicmotions-linoss-full-tpe"
+    assert default_study_name("x", "/a/b/my-space.toml", "grid") == "x-my-space-grid"
+
+
+def test_settings_are_recorded_as_user_attributes(study: optuna.Study) -> None:
+    attrs = study.user_attrs
+    for key in ("task", "model", "space", "space_size", "sampler", "pruner", "protocol", "seed",
+                "ssmtune_version", "max_retries", "budget_hours"):  # fmt: skip
+        assert key in attrs
+    assert attrs["protocol"]["batch_size"] == 32
+    assert study.direction == optuna.study.StudyDirection.MAXIMIZE
+
+
+def test_same_name_continues_and_other_settings_are_refused(study: optuna.Study) -> None:
+    storage = study._storage
+    again, new = create_or_continue(storage, "s", replace(SETTINGS, n_trials=3, budget_hours=1.0))
+    assert not new and again.user_attrs["n_trials"] == 3
+    with pytest.raises(StudyError, match=r"sampler random \(recorded: grid\)"):
+        create_or_continue(storage, "s", replace(SETTINGS, sampler="random", n_trials=2))
+    assert len(storage.get_all_studies()) == 1
+
+
+def test_bad_settings_are_refused() -> None:
+    with pytest.raises(StudyError, match="needs --n-trials"):
+        replace(SETTINGS, sampler="tpe")
+    with pytest.raises(StudyError, match="positive integer"):
+        replace(SETTINGS, n_trials=-1)
+
+
+def test_unknown_study_names_the_existing_ones(study: optuna.Study) -> None:
+    with pytest.raises(StudyError, match="studies there: s"):
+        load_study(study._storage, "nope")
+
+
+def test_enqueue_is_idempotent(study: optuna.Study) -> None:
+    assert enqueue_points(study, POINTS) == 4
+    assert enqueue_points(study, POINTS) == 0
+    assert len(study.trials) == 4
+
+
+def test_pop_waiting_gives_each_trial_once(study: optuna.Study) -> None:
+    enqueue_points(study, POINTS)
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        while (trial := pop_waiting(study)) is not None:
+            with lock:
+                got.append(trial._trial_id)
+
+    threads = [threading.Thread(target=take) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == sorted(t._trial_id for t in study.trials)
+
+
+def test_retry_keeps_the_parameters_and_counts(study: optuna.Study) -> None:
+    enqueue_points(study, POINTS[:1])
+    trial = pop_waiting(study)
+    trial.suggest_categorical("lr", [1e-4, 1e-3])
+    trial.suggest_categorical("hidden", [16, 32])
+    assert fail_trial(study, trial._trial_id, "worker died")
+    assert not fail_trial(study, trial._trial_id, "again")  # finished trials stay as they are
+    frozen = study._storage.get_trial(trial._trial_id)
+    assert frozen.user_attrs["fail_reason"] == "worker died"
+    number = retry_trial(study, frozen)
+    retry = study.trials[number]
+    assert retry.state == TrialState.WAITING
+    assert retry.user_attrs["retry_of"] == frozen.number
+    assert retry.params == POINTS[0] and retries_of(retry) == 1
+    assert optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(retry) == 0
+    status = study_status(study)
+    assert status["n_fail"] == 1 and status["n_retried"] == 1 and status["finished"] == 0
+
+
+def test_stale_trials_are_found_by_heartbeat(study: optuna.Study) -> None:
+    enqueue_points(study, POINTS[:2])
+    a, b = pop_waiting(study), pop_waiting(study)
+    record_heartbeat(study._storage, a._trial_id)
+    record_heartbeat(study._storage, b._trial_id)
+    time.sleep(3.2)  # SQLite keeps whole seconds
+    record_heartbeat(study._storage, b._trial_id)
+    assert stale_trials(study, 2) == [a._trial_id]
+    assert stale_trials(study, 2, exclude={a._trial_id}) == []
+    assert stale_trials(study, 30) == []
+
+
+def test_status_counts_best_and_cost(study: optuna.Study) -> None:
+    enqueue_points(study, POINTS)
+    for value in (0.5, 0.9):
+        t = pop_waiting(study)
+        t.set_user_attr("device_s", 36.0)
+        study.tell(t, value)
+    t = pop_waiting(study)
+    study.tell(t, state=TrialState.PRUNED)
+    s = study_status(study)
+    assert (s["n_complete"], s["n_pruned"], s["n_waiting"], s["finished"], s["total"]) == (
+        2, 1, 1, 3, 4
+    )  # fmt: skip
+    assert s["best_value"] == 0.9 and s["best_trial"] == 1
+    assert s["device_hours"] == pytest.approx(0.02, abs=1e-3)
