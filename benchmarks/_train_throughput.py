@@ -43,9 +43,9 @@ class Case:
 
 
 CASES = (
-    Case("heartbeat", 61, 405, 2, 32, 16, 16, 6, True, 1e-3, 20),
-    Case("selfregulationscp1", 6, 896, 2, 32, 128, 256, 6, True, 1e-4, 4),
-    Case("eigenworms", 6, 17_984, 5, 4, 128, 64, 2, True, 1e-3, 3),
+    Case("heartbeat", 61, 405, 2, 32, 16, 16, 6, True, 1e-3, 10),
+    Case("selfregulationscp1", 6, 896, 2, 32, 128, 256, 6, True, 1e-4, 3),
+    Case("eigenworms", 6, 17_984, 5, 4, 128, 64, 2, True, 1e-3, 2),
 )
 SCANS = ("auto", "parallel", "sequential")
 QUICK_LENGTH = 48

@@ -19,6 +19,9 @@ from models._linoss import Transition, complex_uniform, oscillator_output, stack
 __all__ = ["DLinOSSLayer", "damped_transition", "damped_forcing", "project_a", "ring_init"]
 
 
+BAND_MARGIN = 1e-4
+
+
 def project_a(
     a: Float[Array, " state"], g: Float[Array, " state"], dt: Float[Array, " state"]
 ) -> Float[Array, " state"]:
@@ -26,10 +29,15 @@ def project_a(
     Prop. 3.1), where the eigenvalues of M are a complex pair with |lambda| = 1/sqrt(1 + dt G).
 
     Written as ((sqrt(S) -+ 1) / dt)^2 with S = 1 + dt G, which avoids the cancellation of
-    2 + dt G - 2 sqrt(1 + dt G) for small dt G.
+    2 + dt G - 2 sqrt(1 + dt G) for small dt G. The band is shrunk by `BAND_MARGIN` of its
+    width at each end: at the ends the eigenvalue is a double real root, and float32 rounding
+    of M would split it into two real roots, one of magnitude above 1/sqrt(S) (and possibly
+    above 1). Inside the margin the pair is complex and |lambda| = 1/sqrt(S) exactly.
     """
     root = jnp.sqrt(1.0 + dt * g)
-    return jnp.clip(a, ((root - 1.0) / dt) ** 2, ((root + 1.0) / dt) ** 2)
+    low, high = ((root - 1.0) / dt) ** 2, ((root + 1.0) / dt) ** 2
+    margin = BAND_MARGIN * (high - low)
+    return jnp.clip(a, low + margin, high - margin)
 
 
 def damped_transition(

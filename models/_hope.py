@@ -24,8 +24,11 @@ def mobius_points(delta: Float[Array, ""], length: int) -> Complex[Array, " leng
     """z_j = ((1 + D) w_j + D - 1) / ((D - 1) w_j + D + 1), w_j = e^{2 pi i j / L}
     (Yu et al. 2024, Sec. 3): a Moebius map of the unit circle onto itself; D = 1 gives the
     roots of unity z_j = w_j."""
-    w = jnp.exp(2j * jnp.pi * jnp.arange(length) / length).astype(jnp.complex64)
-    return ((1 + delta) * w + delta - 1) / ((delta - 1) * w + delta + 1)
+    # With w = e^{i phi}: 1 + w = 2 cos(phi/2) e^{i phi/2}, 1 - w = -2i sin(phi/2) e^{i phi/2},
+    # so z = q / conj(q) = e^{2i arg q}, q = D cos(phi/2) + i sin(phi/2): exactly on the unit
+    # circle and free of the cancellation in (1 + D) w + D - 1 for small D.
+    half = jnp.pi * jnp.arange(length) / length
+    return jnp.exp(2j * jnp.arctan2(jnp.sin(half), delta * jnp.cos(half))).astype(jnp.complex64)
 
 
 def transfer_function(

@@ -96,7 +96,7 @@ def stack(v: Float[Array, " state"]) -> Float[Array, " state2"]:
 
 
 def oscillator_output(
-    transition: Transition,
+    transition: tuple[Float[Array, " state2"], ...],
     f1: Float[Array, "length state2"],
     f2: Float[Array, "length state2"],
     c: Complex[Array, "hidden state"],

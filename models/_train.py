@@ -26,8 +26,10 @@ Compilation is paid once per model structure and data shape, not once per config
   budget) enters the compiled step as a traced array, so two configs that differ only in these
   share one executable;
 - the steps between two evaluations run inside one compiled `lax.scan` (one dispatch per
-  `eval_every` steps); evaluation runs in fixed-size batches drawn from one device-resident
-  pool holding validation and test, so it compiles once per task;
+  `eval_every` steps; when max_steps is not a multiple of eval_every, the last chunk skips its
+  surplus steps and is followed by a final evaluation); evaluation runs in batches of
+  ``min(max(n_val, n_test), 2 * batch_size)`` cases drawn from one device-resident pool holding
+  validation and test (the last batch padded and masked), so it compiles once per task;
 - the compiled functions live in a module-level cache keyed by the static structure of the
   model and the shapes of the data; JAX's persistent compilation cache is switched on in
   ``$SSMTUNE_CACHE`` (default ``~/.cache/ssmtune/jax``) unless the user set
@@ -65,6 +67,7 @@ __all__ = [
     "fit_config",
     "ssm_labels",
     "lr_factor",
+    "descent_gradients",
     "compilation_cache_dir",
 ]
 
@@ -353,8 +356,9 @@ def _compiled(
         _COMPILED.move_to_end(key)
         return _COMPILED[key], 0.0
     start = time.perf_counter()
-    donate = () if jax.default_backend() == "cpu" else (0, 1, 2)
-    executable = jax.jit(make(), donate_argnums=donate).lower(*args).compile()
+    # No buffer donation: SSM parameters and optimiser states are small next to activations,
+    # and a donated buffer that is read again (params by the evaluation) would be an error.
+    executable = jax.jit(make()).lower(*args).compile()
     seconds = time.perf_counter() - start
     if key is not None:
         _COMPILED[key] = executable
@@ -422,6 +426,23 @@ def lr_factor(step: Any, warmup: Any, total: Any, cosine: Any) -> Any:
     return warm * decay
 
 
+def descent_gradients(grads: Any) -> Any:
+    """Gradients as optax expects them: complex leaves conjugated.
+
+    For a real loss f of a complex parameter z = x + iy, `jax.grad` returns
+    ``df/dx - i df/dy``, the conjugate of the steepest-ascent direction (JAX autodiff cookbook,
+    "Complex numbers and differentiation"), so ``z - lr * grad`` would climb the loss along
+    the imaginary parts. Conjugating gives ``df/dx + i df/dy``: Adam on it treats (x, y) as
+    the real pair it is. Real leaves are unchanged.
+
+    Example:
+        >>> g = jax.grad(lambda z: jnp.abs(z - (1 + 1j)) ** 2)(jnp.complex64(0))
+        >>> complex(jnp.round(descent_gradients(g), 3))  # away from the minimum at 1 + 1j
+        (-2-2j)
+    """
+    return jax.tree.map(lambda g: jnp.conj(g) if jnp.iscomplexobj(g) else g, grads)
+
+
 def _optimizer(hp: dict[str, Any], labels: Any, factor: Any = 1.0) -> optax.GradientTransformation:
     """Adam(W) per label group; all hyperparameters may be traced (the state does not depend
     on them, so one `init` serves every value)."""
@@ -480,6 +501,7 @@ def _make_train_chunk(m: _Model, kind: str, steps: int) -> Callable[..., Any]:
                 (loss, bn_state), grads = jax.value_and_grad(_loss, has_aux=True)(
                     params, static, bn_state, batch, jax.random.fold_in(key, step), kind
                 )
+                grads = descent_gradients(grads)
                 factor = lr_factor(step, hp["warmup"], hp["total"], hp["cosine"])
                 tx = _optimizer(hp, labels, factor)
                 updates, opt_state = tx.update(grads, opt_state, params)

@@ -181,7 +181,7 @@ def open_storage(
         engine_kwargs["pool_pre_ping"] = True
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        storage = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+        storage = _rdb_storage(url, engine_kwargs)
     except Exception as exc:
         reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
         raise StudyError(
@@ -191,6 +191,22 @@ def open_storage(
     if is_sqlite(url):
         event.listen(storage.engine, "connect", _sqlite_pragmas)
     return storage
+
+
+def _rdb_storage(url: str, engine_kwargs: dict) -> RDBStorage:
+    import time
+
+    import optuna
+
+    for attempt in range(10):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+        except Exception as exc:
+            # another process is creating the tables at the same moment: wait, then use them
+            if "already exists" not in str(exc) or attempt == 9:
+                raise
+            time.sleep(0.2)
+    raise AssertionError("unreachable")
 
 
 def _set_wal(path: Path) -> None:

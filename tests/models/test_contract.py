@@ -179,4 +179,6 @@ def test_jaxtyping_checks_are_active():
     with pytest.raises(jaxtyping.TypeCheckError):
         models.apply(model, state, x, mask[:, :-1], key=None, inference=True)
     with pytest.raises(jaxtyping.TypeCheckError):
-        model.blocks[0].layer(jnp.ones((10, 5)))  # hidden is 8
+        model.blocks[0].layer(jnp.ones(10))  # (length,) instead of (length, hidden)
+    with pytest.raises(jaxtyping.TypeCheckError):
+        models.apply(model, state, x.astype(jnp.int32), mask, key=None, inference=True)

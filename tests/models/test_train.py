@@ -15,7 +15,7 @@ import pytest
 import models
 import tasks
 from models import _train
-from models._train import _Batches, lr_factor, ssm_labels
+from models._train import _Batches, descent_gradients, lr_factor, ssm_labels
 
 EVAL_EVERY = 25
 
@@ -90,6 +90,24 @@ def test_lr_factor_warmup_then_cosine():
     assert f(10, 1.0) == pytest.approx(1.0)
     assert f(60, 1.0) == pytest.approx(0.5)  # half-way through the decay
     assert f(110, 1.0) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_complex_parameters_descend():
+    """jax.grad of a real loss w.r.t. a complex parameter is the conjugate of the ascent
+    direction; Adam on the conjugated gradient must converge on both parts."""
+    import jax.numpy as jnp
+    import optax
+
+    target = 1.0 + 1.0j
+    loss = lambda z: jnp.abs(z - target) ** 2  # noqa: E731
+    tx, z = optax.adam(0.1), jnp.complex64(0.0)
+    state = tx.init(z)
+    for _ in range(300):
+        updates, state = tx.update(descent_gradients(jax.grad(loss)(z)), state, z)
+        z = optax.apply_updates(z, updates)
+    assert abs(complex(z) - target) < 1e-3
+    real = {"w": jnp.ones(2)}
+    assert descent_gradients(real)["w"] is real["w"]
 
 
 def test_batches_visit_every_case_once_per_epoch():
@@ -229,6 +247,11 @@ def test_early_stop_after_patience_evaluations_without_strict_improvement(basicm
     best_before = max(vals[:-3])
     assert all(v <= best_before for v in vals[-3:])  # patience 2: stops at the 3rd
     assert result.val == max(vals)
+
+
+def test_last_partial_chunk_is_trained_and_evaluated(basicmotions):
+    result = models.train(tiny(basicmotions), basicmotions, opts(max_steps=60), seed=0)
+    assert result.steps == 60 and [s for s, _ in result.history] == [25, 50, 60]
 
 
 def test_include_time_adds_the_channel(basicmotions):

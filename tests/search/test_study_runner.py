@@ -71,7 +71,7 @@ def _kill_a_running_worker(url: str, name: str, done: threading.Event) -> int:
     while time.time() < deadline and not done.is_set():
         try:
             running = _load(url, name).get_trials(states=(TrialState.RUNNING,))
-        except KeyError:
+        except Exception:  # the study does not exist yet
             running = []
         for t in running:
             pid = t.system_attrs.get("ssmtune:pid")
@@ -101,8 +101,10 @@ def test_killed_worker_trial_is_retried_and_grid_stays_exactly_once(sqlite_url: 
     name = "kill"
     done = threading.Event()
     thread, out = _in_thread(_start, url=sqlite_url, objective=SLOW, n_trials=4, name=name)
-    killed = _kill_a_running_worker(sqlite_url, name, done)
-    thread.join(120)
+    try:
+        killed = _kill_a_running_worker(sqlite_url, name, done)
+    finally:
+        thread.join(120)
     assert "error" not in out, out.get("error")
     study = _load(sqlite_url, name)
     points = _finished_points(study)
@@ -140,7 +142,7 @@ def test_stop_requeues_running_trials_and_resume_finishes(sqlite_url: str) -> No
         try:
             if _load(sqlite_url, name).get_trials(states=(TrialState.RUNNING,)):
                 break
-        except KeyError:
+        except Exception:  # the study does not exist yet
             pass
         time.sleep(0.1)
     stop.set()

@@ -1,0 +1,148 @@
+"""Compile-aware scheduling and vectorized trials: the runner's two ways of paying less
+compilation and fewer launches per trial.
+
+A trial's *shape* is `models.batch_key` of its config and options: everything that is compiled
+into the training step (the model config, batch size, evaluation interval, time channel), but
+not the values that are traced (learning rates, weight decays, schedule, step budget, seed).
+Two trials of one shape share one executable in a worker's in-process cache.
+
+- Compile-aware scheduling (`preference_order`): an idle worker takes, among the waiting
+  trials, first one whose shape it has already compiled, then one whose shape no other worker
+  has compiled (so that the workers split the shapes between them instead of each compiling
+  all of them), then the oldest. JAX's persistent compilation cache (``$SSMTUNE_CACHE``, one
+  folder per machine, see `models.compilation_cache_dir`) lets a worker load what another
+  worker of the same machine compiled.
+- Vectorized trials (``--batch-trials K``): up to K waiting trials of one shape go to one
+  worker together and train in one vmapped program (`models.train_batch`); each stays its own
+  Optuna trial with its own reports, pruning and share of the cost (`train_batch_objective`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
+
+__all__ = ["ShapeKeys", "preference_order", "train_batch_objective"]
+
+
+class ShapeKeys:
+    """The shape of a trial's parameters, computed once per distinct point.
+
+    Args:
+        space: the study's `spaces.Space`.
+        task: the task's name (its info is read once).
+        protocol: the study's max_steps / eval_every / patience overrides.
+    """
+
+    def __init__(self, space: Any, task: str, protocol: dict[str, int]) -> None:
+        self.space = space
+        self.task = task
+        self.protocol = dict(protocol)
+        self._info: Any = None
+        self._cache: dict[Hashable, Hashable | None] = {}
+
+    def __call__(self, params: dict[str, Any]) -> Hashable | None:
+        """The shape key of `params`; None when the point does not build (it fails on its
+        own in the worker)."""
+        point = tuple(sorted((k, repr(v)) for k, v in params.items()))
+        if point not in self._cache:
+            self._cache[point] = self._key(params)
+        return self._cache[point]
+
+    def _key(self, params: dict[str, Any]) -> Hashable | None:
+        import models
+        import tasks
+
+        try:
+            if self._info is None:
+                self._info = tasks.info(self.task)
+            config, options = self.space.to_config(params, task_info=self._info)
+            options = options.replace(**self.protocol)
+            config = models.fit_config(config, self._info, options.include_time)
+            return models.batch_key(config, options)
+        except Exception:  # a point that does not build: no shape, no preference
+            return None
+
+
+def waiting_params(trial: Any) -> dict[str, Any]:
+    """The parameters of a WAITING trial (enqueued grid points and retries keep them in the
+    system attribute ``fixed_params``)."""
+    return dict(trial.params or trial.system_attrs.get("fixed_params", {}))
+
+
+def preference_order(
+    waiting: Iterable[Any],
+    shape_of: Callable[[dict[str, Any]], Hashable | None],
+    mine: set[Hashable],
+    others: set[Hashable],
+) -> list[Any]:
+    """Waiting trials in the order an idle worker should try to take them.
+
+    Args:
+        waiting: WAITING `FrozenTrial`s, oldest first.
+        shape_of: the shape key of a point's parameters (`ShapeKeys`).
+        mine: the shapes this worker has compiled.
+        others: the shapes the other workers have compiled.
+
+    Returns:
+        The trials: shapes in `mine` first, then shapes in neither set, then the rest; oldest
+        first within each group (a stable sort).
+
+    Example:
+        >>> from types import SimpleNamespace as T
+        >>> ts = [T(number=i, params={"h": h}, system_attrs={}) for i, h in enumerate([1, 2, 3])]
+        >>> [t.number for t in preference_order(ts, lambda p: p["h"], {3}, {1})]
+        [2, 1, 0]
+    """
+
+    def rank(trial: Any) -> int:
+        shape = shape_of(waiting_params(trial))
+        if shape is not None and shape in mine:
+            return 0
+        if shape is None or shape not in others:
+            return 1
+        return 2
+
+    return sorted(waiting, key=rank)
+
+
+def train_batch_objective(params_list: list[dict[str, Any]], ctxs: list[Any]) -> list[Any]:
+    """Train the trials of `params_list` (one shape) together with `models.train_batch`.
+
+    The batch counterpart of `search._worker.train_objective`: the same data, space, protocol
+    and seed, one `TrialContext` (its own report/prune callback) per trial; each outcome
+    carries the trial's share of the wall time.
+    """
+    import models
+    from search._worker import TrialOutcome
+
+    ctx0 = ctxs[0]
+    data = ctx0.dataset()
+    space = ctx0.space()
+    configs, options = [], []
+    for params in params_list:
+        config, opts = space.to_config(params, task_info=data.info)
+        configs.append(config)
+        options.append(opts.replace(**ctx0.spec.protocol))
+    results = models.train_batch(
+        configs,
+        data,
+        options,
+        seeds=[ctx0.spec.seed] * len(configs),
+        callbacks=[ctx.report for ctx in ctxs],
+    )
+    return [
+        TrialOutcome(
+            val=r.val,
+            test=r.test,
+            status=r.status,
+            steps=r.steps,
+            compile_s=r.compile_s,
+            device=r.device,
+            device_count=r.device_count,
+            peak_mem=r.peak_mem,
+            diverged_step=r.diverged_step,
+            wall_s=r.wall_s,
+        )
+        for r in results
+    ]

@@ -1,0 +1,99 @@
+"""Convolution kernels against the unrolled recurrence of the discretised system (S4, S4D), and
+HOPE's sampling points / Markov coefficients."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import models
+from models._hope import hope_kernel, mobius_points
+from models._s4 import bilinear, dplr_hippo, hippo_legs, s4_kernel
+from models._s4d import s4d_init, s4d_kernel, zoh
+
+
+def _unroll(a_bar, b_bar, c, length):
+    """K_l = C A_bar^l B_bar by running x_k = A_bar x_{k-1} + B_bar delta_k, in float64."""
+    a_bar, b_bar, c = (np.asarray(v, np.complex128) for v in (a_bar, b_bar, c))
+    x = b_bar
+    out = []
+    for _ in range(length):
+        out.append(c @ x)
+        x = a_bar @ x if a_bar.ndim == 2 else a_bar * x
+    return np.asarray(out)
+
+
+def test_hippo_dplr_reconstructs_legs():
+    a, p, b = hippo_legs(8)
+    lam, pt, bt = dplr_hippo(8)
+    # A = V (Lambda - P~ P~^*) V^*, so both have the same spectrum
+    dplr = np.diag(lam) - pt[:, None] * pt.conj()[None, :]
+    np.testing.assert_allclose(
+        np.sort_complex(np.linalg.eigvals(dplr)), np.sort_complex(np.linalg.eigvals(a)), atol=1e-6
+    )
+    np.testing.assert_allclose((np.abs(bt) ** 2).sum(), (b**2).sum(), rtol=1e-6)
+    np.testing.assert_allclose(lam.real, -0.5, atol=1e-9)
+
+
+def test_s4_kernel_equals_unrolled_recurrence():
+    n, length, dt = 8, 64, 0.05
+    lam, p, b = (jnp.asarray(v, jnp.complex64) for v in dplr_hippo(n))
+    k1, k2 = jax.random.split(jax.random.key(0))
+    c = jax.lax.complex(jax.random.normal(k1, (n,)), jax.random.normal(k2, (n,)))
+    kernel = s4_kernel(lam, p, b, c, jnp.asarray(dt), length)
+    a = jnp.diag(lam) - p[:, None] * p.conj()[None, :]
+    a_bar, b_bar = bilinear(a, b, jnp.asarray(dt))
+    expected = _unroll(a_bar, b_bar, c, length).real
+    np.testing.assert_allclose(kernel, expected, rtol=1e-3, atol=1e-3 * np.abs(expected).max())
+
+
+def test_s4_layer_kernel_does_not_depend_on_length():
+    layer = models.layer(models.config("s4", hidden=3, state=8), key=jax.random.key(1))
+    np.testing.assert_allclose(
+        layer.kernel(100)[:40], layer.kernel(40), rtol=1e-3, atol=1e-4
+    )
+
+
+def test_s4d_kernel_equals_unrolled_recurrence():
+    for init in ("inv", "lin"):
+        a = s4d_init(8, init)
+        k1, k2 = jax.random.split(jax.random.key(2))
+        b = jnp.ones(4, jnp.complex64)
+        c = jax.lax.complex(jax.random.normal(k1, (4,)), jax.random.normal(k2, (4,)))
+        dt = jnp.asarray(0.03)
+        kernel = s4d_kernel(a, b, c, dt, 50)
+        a_bar, b_bar = zoh(a, b, dt)
+        expected = 2 * _unroll(a_bar, b_bar, c, 50).real  # conjugate pairs: 2 Re
+        np.testing.assert_allclose(kernel, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_s4d_init_formulas():
+    np.testing.assert_allclose(s4d_init(8, "lin").imag, np.pi * np.arange(4), rtol=1e-6)
+    n = np.arange(4)
+    np.testing.assert_allclose(
+        s4d_init(8, "inv").imag, (8 / np.pi) * (8 / (2 * n + 1) - 1), rtol=1e-6
+    )
+    np.testing.assert_allclose(s4d_init(8, "inv").real, -0.5)
+
+
+def test_hope_delta_one_gives_roots_of_unity_and_markov_kernel():
+    length = 16
+    z = mobius_points(jnp.asarray(1.0), length)
+    np.testing.assert_allclose(z, np.exp(2j * np.pi * np.arange(length) / length), atol=1e-6)
+    h = jax.random.normal(jax.random.key(3), (5,), jnp.complex64)
+    kernel = hope_kernel(h, jnp.asarray(1.0), length)
+    expected = np.zeros(length)
+    expected[1:6] = np.asarray(h).real  # G(z) = sum_{k>=1} h_k z^{-k}: h_k at lag k
+    np.testing.assert_allclose(kernel, expected, atol=1e-6)
+
+
+def test_hope_mobius_points_stay_on_unit_circle():
+    for delta in (1e-3, 0.1, 3.0):
+        z = mobius_points(jnp.asarray(delta), 64)
+        np.testing.assert_allclose(np.abs(z), 1.0, rtol=1e-5)
+
+
+def test_hope_mobius_points_match_the_formula():
+    for delta in (0.1, 0.5, 3.0):
+        w = np.exp(2j * np.pi * np.arange(32) / 32)
+        expected = ((1 + delta) * w + delta - 1) / ((delta - 1) * w + delta + 1)
+        np.testing.assert_allclose(mobius_points(jnp.asarray(delta), 32), expected, atol=1e-5)

@@ -1,0 +1,94 @@
+"""Compile-aware scheduling and vectorized trials (search/_batching.py, ``--batch-trials``).
+
+The runner tests use the benchmark grid (benchmarks/tuning-grid.toml: 6 shapes x 3 learning
+rates) and a fake objective with a batch form that returns the batch size as the trial's wall
+time, so each trial shows which batch it ran in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+import spaces
+from search._batching import ShapeKeys, preference_order
+from search._start import start_study
+from search._worker import TrialContext, TrialOutcome
+from studies._study import point_key
+
+GRID_TOML = str(Path(__file__).parents[2] / "benchmarks" / "tuning-grid.toml")
+PROTOCOL = {"max_steps": 20, "eval_every": 10, "patience": 10}
+
+
+def fake(params: dict, ctx: TrialContext) -> TrialOutcome:
+    """One trial alone: wall_s 1."""
+    ctx.report(10, params["lr"])
+    return TrialOutcome(val=params["lr"], status="ok", steps=10, wall_s=1.0)
+
+
+def fake_batch(params_list: list[dict], ctxs: list[TrialContext]) -> list[TrialOutcome]:
+    """Trials of one batch: wall_s = the batch's size; each reports on its own."""
+    shapes = {(p["hidden"], p["include_time"]) for p in params_list}
+    assert len(shapes) == 1, f"a batch mixes shapes: {shapes}"
+    out = []
+    for p, ctx in zip(params_list, ctxs, strict=True):
+        ctx.report(10, p["lr"])
+        out.append(TrialOutcome(val=p["lr"], status="ok", steps=10, wall_s=len(params_list)))
+    return out
+
+
+def test_shape_keys_ignore_traced_values():
+    shape = ShapeKeys(spaces.get(GRID_TOML), "basicmotions", PROTOCOL)
+    a = {"lr": 1e-4, "hidden": 16, "include_time": True}
+    assert shape(a) == shape({**a, "lr": 1e-2})
+    assert shape(a) != shape({**a, "hidden": 32})
+    assert shape(a) != shape({**a, "include_time": False})
+    assert shape({"hidden": "nope"}) is None
+
+
+def test_preference_order():
+    ts = [
+        SimpleNamespace(number=i, params={}, system_attrs={"fixed_params": {"h": h}})
+        for i, h in enumerate([1, 2, 3, 1])
+    ]
+
+    def order(mine, others):
+        return [t.number for t in preference_order(ts, lambda p: p.get("h"), mine, others)]
+
+    assert order({3}, {1}) == [2, 1, 0, 3]  # mine, then nobody's, then others'
+    assert order(set(), set()) == [0, 1, 2, 3]  # oldest first
+    assert order({1}, {2, 3}) == [0, 3, 1, 2]
+
+
+@pytest.mark.usefixtures("ray_local")
+@pytest.mark.parametrize("batch", [1, 3])
+def test_runner_batches_trials_of_one_shape(sqlite_url, batch):
+    summary = start_study(
+        task="basicmotions",
+        space=GRID_TOML,
+        storage=sqlite_url,
+        workers=2,
+        max_steps=20,
+        eval_every=10,
+        batch_trials=batch,
+        objective="tests.search.test_batching:fake",
+        name="b",
+    )
+    study = optuna.load_study(study_name="b", storage=sqlite_url)
+    done = study.get_trials(states=(TrialState.COMPLETE,))
+    assert len(done) == 18 and len({point_key(t.params) for t in done}) == 18
+    assert summary["n_complete"] == 18
+    assert {t.user_attrs["wall_s"] for t in done} == {float(batch)}
+    assert all(t.intermediate_values == {10: t.params["lr"]} for t in done)
+    assert all(t.value == t.params["lr"] for t in done)
+
+
+def test_batch_trials_must_be_positive(sqlite_url):
+    from studies import StudyError
+
+    with pytest.raises(StudyError, match="batch-trials"):
+        start_study(task="basicmotions", space=GRID_TOML, storage=sqlite_url, batch_trials=0)

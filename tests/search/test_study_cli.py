@@ -1,0 +1,220 @@
+"""`ssmtune study ...` from the outside: bad input, real training, the optuna CLI, SIGKILL and
+resume (SQLite and PostgreSQL), and a two-node Ray cluster losing a node."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+import spaces
+from search.cli import main
+from studies._study import point_key
+
+ROOT = Path(__file__).parents[2]
+SPACE = str(ROOT / "spaces" / "examples" / "small-linoss.toml")
+GRID = spaces.get(SPACE).grid()
+SSMTUNE = [sys.executable, "-m", "search.cli"]
+SLOW = "tests.search._fakes:slow"
+
+
+def _main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str):
+    monkeypatch.setattr(sys, "argv", ["ssmtune", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _studies(url: str) -> list[str]:
+    if url.startswith("sqlite") and not Path(url.removeprefix("sqlite:///")).exists():
+        return []
+    return [s.study_name for s in optuna.get_all_study_summaries(url)]
+
+
+BAD = {
+    "unknown space": ["--space", "no-such-space"],
+    "mismatched model": ["--space", "d-linoss-reduced", "--model", "lru"],
+    "negative trials": ["--space", SPACE, "--n-trials", "-3"],
+    "bad storage URL": ["--space", SPACE, "--storage", "mysql://u:hidden-pw@h/db"],
+    "unreachable database": [
+        "--space", SPACE, "--storage", "postgresql+psycopg://u:hidden-pw@127.0.0.1:1/db"
+    ],
+    "sqlite with a remote cluster": ["--space", SPACE, "--ray-address", "10.255.255.1:6379"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_exits_2_in_one_line_and_creates_no_study(
+    case: str, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    args = ["study", "start", "--task", "basicmotions", "--storage", sqlite_url, *BAD[case]]
+    code, out, err = _main(monkeypatch, capsys, *args)
+    assert code == 2, (out, err)
+    assert err.strip().startswith("error: ") and err.strip().count("\n") == 0, err
+    assert "hidden-pw" not in err + out
+    assert _studies(sqlite_url) == []
+
+
+def test_other_settings_for_an_existing_name_are_refused(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from search._start import plan_study
+    from studies._storage import open_storage
+    from studies._study import create_or_continue
+
+    request = plan_study(task="basicmotions", space=SPACE, name="x")
+    create_or_continue(open_storage(sqlite_url), "x", request["settings"])
+    args = ["study", "start", "--task", "basicmotions", "--space", SPACE, "--name", "x",
+            "--sampler", "random", "--n-trials", "3", "--storage", sqlite_url]  # fmt: skip
+    code, _, err = _main(monkeypatch, capsys, *args)
+    assert code == 2 and "exists with other settings" in err and "sampler random" in err
+    code, _, err = _main(monkeypatch, capsys, "study", "status", "nope", "--storage", sqlite_url)
+    assert code == 2 and "studies there: x" in err
+
+
+@pytest.mark.usefixtures("ray_local")
+def test_real_training_end_to_end_and_the_optuna_cli_agrees(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Two real trials (models.train on BasicMotions, a few steps), then status, list and the
+    optuna CLI on the same storage."""
+    args = ["study", "start", "--task", "basicmotions", "--space", SPACE, "--n-trials", "2",
+            "--max-steps", "4", "--eval-every", "2", "--workers", "2", "--storage", sqlite_url,
+            "--json"]  # fmt: skip
+    code, out, err = _main(monkeypatch, capsys, *args)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["n_complete"] == 2 and summary["finished"] == 2, summary
+    name = summary["name"]
+    assert name == "basicmotions-small-linoss-grid"
+    study = optuna.load_study(study_name=name, storage=sqlite_url)
+    for t in study.trials:
+        assert t.user_attrs["steps"] == 4 and t.user_attrs["status"] in ("ok", "early_stopped")
+        assert set(t.intermediate_values) == {2, 4}
+        assert t.user_attrs["device"] and t.user_attrs["device_s"] > 0
+    assert study.user_attrs["protocol"]["max_steps"] == 4
+    code, out, _ = _main(monkeypatch, capsys, "study", "status", name, "--storage", sqlite_url, "--json")  # fmt: skip
+    assert code == 0 and json.loads(out)["best_trial"] == summary["best_trial"]
+    code, out, _ = _main(monkeypatch, capsys, "study", "list", "--storage", sqlite_url, "--json")
+    (row,) = json.loads(out)
+    for key in ("name", "task", "model", "space", "sampler", "n_complete", "n_pruned", "n_fail", "best_value"):  # fmt: skip
+        assert key in row
+    optuna_cli = str(Path(sys.executable).parent / "optuna")
+    best = subprocess.run(
+        [optuna_cli, "best-trial", "--study-name", name, "--storage", sqlite_url, "-f", "json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert json.loads(best.stdout)["number"] == summary["best_trial"]
+    trials = subprocess.run(
+        [optuna_cli, "trials", "--study-name", name, "--storage", sqlite_url, "-f", "json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert len(json.loads(trials.stdout)) == 2
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env.update(SSMTUNE_HEARTBEAT_S="1", PYTHONPATH=str(ROOT), RAY_USAGE_STATS_ENABLED="0")
+    return env
+
+
+def _complete(url: str, name: str) -> list[optuna.trial.FrozenTrial]:
+    try:
+        return optuna.load_study(study_name=name, storage=url).get_trials(
+            states=(TrialState.COMPLETE,)
+        )
+    except Exception:  # not created yet
+        return []
+
+
+def _kill_then_resume(url: str, extra: list[str]) -> None:
+    name, n = "killed", 6
+    start = SSMTUNE + ["study", "start", "--task", "basicmotions", "--space", SPACE, "--name",
+                       name, "--n-trials", str(n), "--workers", "2", "--storage", url,
+                       "--objective", SLOW, "--quiet", *extra]  # fmt: skip
+    proc = subprocess.Popen(start, cwd=ROOT, env=_env(), stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while len(_complete(url, name)) < 2 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read()
+    before = {t.number: (t.datetime_complete, t.value) for t in _complete(url, name)}
+    assert 2 <= len(before) < n
+    study = optuna.load_study(study_name=name, storage=url)
+    assert study.get_trials(states=(TrialState.RUNNING,))  # left behind by the dead driver
+    resume = SSMTUNE + ["study", "resume", name, "--storage", url, "--json", *extra]
+    done = subprocess.run(resume, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["requeued_stale"] >= 1 and summary["finished"] == n
+    study = optuna.load_study(study_name=name, storage=url)
+    complete = study.get_trials(states=(TrialState.COMPLETE,))
+    assert sorted(point_key(t.params) for t in complete) == sorted(point_key(p) for p in GRID[:n])
+    after = {t.number: (t.datetime_complete, t.value) for t in complete}
+    assert all(after[k] == v for k, v in before.items())  # completed trials untouched
+    assert not study.get_trials(states=(TrialState.RUNNING, TrialState.WAITING))
+    for t in study.get_trials(states=(TrialState.FAIL,)):
+        assert "runner lost" in t.user_attrs["fail_reason"]
+    assert "pg-s3cret-word" not in done.stdout + done.stderr
+
+
+def test_sigkill_then_resume_sqlite(sqlite_url: str) -> None:
+    _kill_then_resume(sqlite_url, [])
+
+
+def test_sigkill_then_resume_postgres(postgres_url: str, ray_local: str) -> None:
+    # the session's Ray serves as "a cluster" here, which SQLite would refuse
+    _kill_then_resume(postgres_url, ["--ray-address", ray_local])
+
+
+def test_two_node_cluster_losing_a_node_still_completes(sqlite_url: str) -> None:
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, connect=False, head_node_args={"num_cpus": 1})
+    try:
+        node = cluster.add_node(num_cpus=1)
+        name, n = "cluster", 5
+        start = SSMTUNE + ["study", "start", "--task", "basicmotions", "--space", SPACE,
+                           "--name", name, "--n-trials", str(n), "--workers", "2", "--storage",
+                           sqlite_url, "--objective", SLOW, "--ray-address", cluster.address,
+                           "--json"]  # fmt: skip
+        proc = subprocess.Popen(start, cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                study = optuna.load_study(study_name=name, storage=sqlite_url)
+                running = study.get_trials(states=(TrialState.RUNNING,))
+            except Exception:
+                running = []
+            if len(running) == 2 and all("ssmtune:pid" in t.system_attrs for t in running):
+                break
+            time.sleep(0.2)
+        time.sleep(0.5)
+        cluster.remove_node(node)
+        out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+        summary = json.loads(out)
+        assert summary["ray"]["nodes"] == 2 and summary["worker_deaths"] >= 1
+        study = optuna.load_study(study_name=name, storage=sqlite_url)
+        complete = study.get_trials(states=(TrialState.COMPLETE,))
+        assert sorted(point_key(t.params) for t in complete) == sorted(
+            point_key(p) for p in GRID[:n]
+        )
+        failed = study.get_trials(states=(TrialState.FAIL,))
+        assert failed and all("worker died" in t.user_attrs["fail_reason"] for t in failed)
+    finally:
+        cluster.shutdown()
