@@ -216,7 +216,9 @@ class Runner:
                 retry_trial(self.study, trial, count=True)
                 self.counters.retries += 1
         else:
-            why = f"worker died ({reason}); no retry left (--max-retries {self.settings.max_retries})"
+            why = (
+                f"worker died ({reason}); no retry left (--max-retries {self.settings.max_retries})"
+            )
             fail_trial(self.study, slot.trial_id, why)
 
     def _requeue(self, trial_id: int, why: str) -> bool:
@@ -333,7 +335,8 @@ class Runner:
                     return
                 if not self.idle and not self.starting:
                     raise StudyError(
-                        "no worker could start: " + (self.start_errors[-1] if self.start_errors else "?")
+                        "no worker could start: "
+                        + (self.start_errors[-1] if self.start_errors else "?")
                     )
                 if not self.starting:
                     # others' trials are running (or going stale): wait for them

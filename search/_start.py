@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from search._ray import cluster_is_local, is_remote_address, ray_session
-from search._runner import RunOptions, Runner, default_workers, heartbeat_seconds
+from search._runner import Runner, RunOptions, default_workers, heartbeat_seconds
 from search._worker import DEFAULT_OBJECTIVE, WorkerSpec
 from studies._errors import StudyError
 from studies._storage import (

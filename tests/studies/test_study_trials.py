@@ -49,7 +49,9 @@ def study(sqlite_url: str) -> optuna.Study:
 
 
 def test_default_name_is_deterministic() -> None:
-    assert default_study_name("BasicMotions", "linoss-full", "tpe") == "basicmotions-linoss-full-tpe"
+    assert (
+        default_study_name("BasicMotions", "linoss-full", "tpe") == "basicmotions-linoss-full-tpe"
+    )
     assert default_study_name("x", "/a/b/my-space.toml", "grid") == "x-my-space-grid"
 
 
