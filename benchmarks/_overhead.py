@@ -259,6 +259,8 @@ def run(
         "ssmtune: the `ssmtune study start` runner (search.start_study), 1 Ray worker, on a local "
         "Ray started once; its worker stores 8 cost attributes per trial, as real trials do.",
         "PostgreSQL 15: a throwaway server on 127.0.0.1 (default settings, fsync on).",
+        "Journal file: ssmtune's runner needs an RDB storage (Optuna heartbeats, atomic "
+        "pops of waiting trials), so only plain Optuna is measured there.",
     ]
     if quick:
         notes.insert(0, f"--quick: {n} trials per run.")

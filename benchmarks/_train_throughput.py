@@ -195,7 +195,8 @@ def run(
         "evaluation excluded); compile_s: the first run's cold compile (persistent cache off).",
         "peak_mem_mb: on the CPU the process's peak resident set (JAX runtime included); "
         "peak_over_start_mb: its growth over the resident set before training.",
-        "scan auto resolves to sequential on the CPU (models.resolve_scan).",
+        "scan auto resolves to sequential on the CPU (models.resolve_scan): auto and sequential "
+        "rows run the same program, so their gap is the run-to-run noise of the machine.",
         "LinOSS paper Table 5 (RTX 4090, LinOSS-IM, s/1000 steps): Heartbeat 7, SCP1 38, "
         "EigenWorms 90.",
     ]

@@ -31,7 +31,9 @@ def _dropout(x: Array, rate: float, key: PRNGKeyArray | None, inference: bool) -
     if inference or rate == 0.0:
         return x
     if key is None:
-        raise ValueError("models.apply: a PRNG key is required when inference=False and dropout > 0")
+        raise ValueError(
+            "models.apply: a PRNG key is required when inference=False and dropout > 0"
+        )
     keep = jax.random.bernoulli(key, 1.0 - rate, x.shape)
     return jnp.where(keep, x / (1.0 - rate), 0.0)
 
@@ -50,9 +52,7 @@ class MaskedBatchNorm(eqx.Module):
     eps: float = eqx.field(static=True)
 
     def __init__(self, hidden: int, *, momentum: float = 0.99, eps: float = 1e-5):
-        self.index = eqx.nn.StateIndex(
-            (jnp.zeros(hidden), jnp.ones(hidden), jnp.array(False))
-        )
+        self.index = eqx.nn.StateIndex((jnp.zeros(hidden), jnp.ones(hidden), jnp.array(False)))
         self.momentum = momentum
         self.eps = eps
 
@@ -153,7 +153,9 @@ class Backbone(eqx.Module):
     def __init__(self, config: ModelConfig, layers: list[SSMLayer], *, key: PRNGKeyArray):
         ke, kh, *kb = jax.random.split(key, 2 + len(layers))
         self.encoder = eqx.nn.Linear(config.in_channels, config.hidden, key=ke)
-        self.blocks = tuple(Block(config, layer, key=k) for layer, k in zip(layers, kb, strict=True))
+        self.blocks = tuple(
+            Block(config, layer, key=k) for layer, k in zip(layers, kb, strict=True)
+        )
         self.head = eqx.nn.Linear(config.hidden, config.out_dim, key=kh)
         self.head_kind = config.head
 

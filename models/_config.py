@@ -43,7 +43,9 @@ def _check_float(cfg: object, field: str, *, low: float, high: float, closed_hig
     name = cfg.name  # type: ignore[attr-defined]
     bracket = "]" if closed_high else ")"
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise ConfigError(f"{name}: {field} must be a number in [{low}, {high}{bracket}, got {value!r}")
+        raise ConfigError(
+            f"{name}: {field} must be a number in [{low}, {high}{bracket}, got {value!r}"
+        )
     ok = low <= value <= high if closed_high else low <= value < high
     if not ok:
         raise ConfigError(f"{name}: {field} must be in [{low}, {high}{bracket}, got {value!r}")

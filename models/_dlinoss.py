@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
 from models._layer import SSMLayer
-from models._linoss import Transition, complex_uniform, oscillator_output, stack, stacked_input
+from models._linoss import Transition, complex_uniform, oscillator_output, stack
 
 __all__ = ["DLinOSSLayer", "damped_transition", "damped_forcing", "project_a", "ring_init"]
 
@@ -54,11 +54,12 @@ def damped_transition(
 
 
 def damped_forcing(
-    g: Float[Array, " state"], dt: Float[Array, " state"], bu: Float[Array, "length state"]
-) -> tuple[Float[Array, "length state"], Float[Array, "length state"]]:
-    """D-LinOSS forcing F_k = [dt (B u_k) / S; dt^2 (B u_k) / S] with S = 1 + dt G."""
+    g: Float[Array, " state"], dt: Float[Array, " state"]
+) -> tuple[Float[Array, " state"], Float[Array, " state"]]:
+    """D-LinOSS forcing F_k = [dt (B u_k) / S; dt^2 (B u_k) / S], S = 1 + dt G, as the weights
+    (g1, g2) of F_k = [g1; g2] (B u_k)."""
     s = 1.0 + dt * g
-    return dt * bu / s, dt**2 * bu / s
+    return dt / s, dt**2 / s
 
 
 def ring_init(
@@ -125,7 +126,12 @@ class DLinOSSLayer(SSMLayer):
 
     def __call__(self, u: Float[Array, "length hidden"]) -> Float[Array, "length hidden"]:
         a, g, dt = (stack(v) for v in self.parameters())
-        f1, f2 = damped_forcing(g, dt, stacked_input(self.b, u))
         return oscillator_output(
-            damped_transition(a, g, dt), f1, f2, self.c, self.d, u, mode=self.scan
+            damped_transition(a, g, dt),
+            damped_forcing(g, dt),
+            self.c,
+            self.d,
+            u,
+            self.b,
+            mode=self.scan,
         )

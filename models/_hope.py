@@ -9,7 +9,6 @@ unit circle (which stretches the n coefficients into a long, decaying impulse re
 
 import math
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray

@@ -57,18 +57,17 @@ def imex_transition(a: Float[Array, " state"], dt: Float[Array, " state"]) -> Tr
 
 
 def im_forcing(
-    transition: Transition, dt: Float[Array, " state"], bu: Float[Array, "length state"]
-) -> tuple[Float[Array, "length state"], Float[Array, "length state"]]:
-    """LinOSS-IM forcing F_k = M [dt (B u_k); 0] (Rusch & Rus 2025, eq. (4))."""
+    transition: Transition, dt: Float[Array, " state"]
+) -> tuple[Float[Array, " state"], Float[Array, " state"]]:
+    """LinOSS-IM forcing F_k = M [dt (B u_k); 0] = [m11 dt; m21 dt] (B u_k) (eq. (4)),
+    returned as the weights (g1, g2) of F_k = [g1; g2] (B u_k)."""
     m11, _, m21, _ = transition
-    return m11 * dt * bu, m21 * dt * bu
+    return m11 * dt, m21 * dt
 
 
-def imex_forcing(
-    dt: Float[Array, " state"], bu: Float[Array, "length state"]
-) -> tuple[Float[Array, "length state"], Float[Array, "length state"]]:
-    """LinOSS-IMEX forcing F_k = [dt (B u_k); dt^2 (B u_k)] (Rusch & Rus 2025, eq. (6))."""
-    return dt * bu, dt**2 * bu
+def imex_forcing(dt: Float[Array, " state"]) -> tuple[Float[Array, " state"], Float[Array, " state"]]:
+    """LinOSS-IMEX forcing F_k = [dt (B u_k); dt^2 (B u_k)] (eq. (6)), as weights (g1, g2)."""
+    return dt, dt**2
 
 
 def transition_eigenvalues(transition: Transition) -> Complex[Array, "2 state"]:
@@ -97,22 +96,21 @@ def stack(v: Float[Array, " state"]) -> Float[Array, " state2"]:
 
 def oscillator_output(
     transition: tuple[Float[Array, " state2"], ...],
-    f1: Float[Array, "length state2"],
-    f2: Float[Array, "length state2"],
+    forcing: tuple[Float[Array, " state2"], Float[Array, " state2"]],
     c: Complex[Array, "hidden state"],
     d: Float[Array, " hidden"],
     u: Float[Array, "length hidden"],
+    b: Complex[Array, "state hidden"],
     *,
     mode: str,
 ) -> Float[Array, "length hidden"]:
     """y_k = Re(C x_k) + D * u_k with x_k the position half of the oscillator state.
 
-    M is real, so the real and imaginary parts of the complex forcing evolve independently:
-    `transition` and the forcings (f1, f2) come stacked [real; imaginary] along the state axis
-    (width 2P), and the scan is a real recurrence (no complex arithmetic per step).
+    M and the forcing weights are real, so the real and imaginary parts of B u evolve
+    independently: `transition` and `forcing` come repeated for [real; imaginary] along the
+    state axis (width 2P), and the scan is a real recurrence (no complex arithmetic per step).
     """
-    p = c.shape[-1]
-    _, x = oscillator_scan(*transition, f1, f2, mode=mode)
+    _, x = oscillator_scan(*transition, *forcing, stacked_input(b, u), mode=mode)
     # Re(C x) = Re(C) Re(x) - Im(C) Im(x)
     y = x @ jnp.concatenate([c.real, -c.imag], axis=1).T
     return y + d * u
@@ -163,10 +161,6 @@ class LinOSSLayer(SSMLayer):
 
     def __call__(self, u: Float[Array, "length hidden"]) -> Float[Array, "length hidden"]:
         dt = stack(jax.nn.sigmoid(self.steps))
-        bu = stacked_input(self.b, u)
         m = tuple(stack(v) for v in self.transition())
-        if self.discretization == "IM":
-            f1, f2 = im_forcing(m, dt, bu)
-        else:
-            f1, f2 = imex_forcing(dt, bu)
-        return oscillator_output(m, f1, f2, self.c, self.d, u, mode=self.scan)
+        forcing = im_forcing(m, dt) if self.discretization == "IM" else imex_forcing(dt)
+        return oscillator_output(m, forcing, self.c, self.d, u, self.b, mode=self.scan)

@@ -31,9 +31,7 @@ __all__ = ["names", "config", "build", "apply", "field_names", "layer", "config_
 def _linoss(c: LinOSSConfig, key: PRNGKeyArray) -> SSMLayer:
     from models._linoss import LinOSSLayer
 
-    return LinOSSLayer(
-        c.hidden, c.state, discretization=c.discretization, scan=c.scan, key=key
-    )
+    return LinOSSLayer(c.hidden, c.state, discretization=c.discretization, scan=c.scan, key=key)
 
 
 def _dlinoss(c: DLinOSSConfig, key: PRNGKeyArray) -> SSMLayer:
@@ -158,7 +156,9 @@ def build(config: ModelConfig, *, key: PRNGKeyArray) -> Backbone:
         >>> state = eqx.nn.State(model)
     """
     if not isinstance(config, ModelConfig):
-        raise ConfigError(f"build() needs a config from models.config(); got {type(config).__name__}")
+        raise ConfigError(
+            f"build() needs a config from models.config(); got {type(config).__name__}"
+        )
     entry = _entry(config.name)
     keys = jax.random.split(key, config.blocks + 1)
     layers = [entry.layer(config, k) for k in keys[1:]]

@@ -8,7 +8,6 @@ by FFT convolution. One SISO SSM of size N per channel.
 
 import math
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -23,8 +22,8 @@ __all__ = ["S4Layer", "hippo_legs", "dplr_hippo", "bilinear", "s4_kernel"]
 def hippo_legs(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """HiPPO-LegS in NPLR form (Gu et al. 2022, Thm. 1): A = S - P P^T with S normal, and B.
 
-        A_nk = -sqrt(2n+1) sqrt(2k+1) (n > k), -(n+1) (n = k), 0 (n < k);
-        P_n = sqrt(n + 1/2);  B_n = sqrt(2n + 1).
+    A_nk = -sqrt(2n+1) sqrt(2k+1) (n > k), -(n+1) (n = k), 0 (n < k);
+    P_n = sqrt(n + 1/2);  B_n = sqrt(2n + 1).
     """
     q = np.sqrt(1 + 2 * np.arange(n))
     a = -(np.tril(q[:, None] * q[None, :]) - np.diag(np.arange(n)))

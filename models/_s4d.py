@@ -3,7 +3,6 @@ Initialization of Diagonal State Space Models", NeurIPS 2022)."""
 
 import math
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
@@ -17,8 +16,8 @@ __all__ = ["S4DLayer", "s4d_init", "zoh", "s4d_kernel"]
 def s4d_init(state: int, init: str) -> Complex[Array, " modes"]:
     """Diagonal A with state // 2 modes (the conjugate halves are implied by 2 Re):
 
-        S4D-Lin: A_n = -1/2 + i pi n
-        S4D-Inv: A_n = -1/2 + i (N/pi) (N/(2n+1) - 1)          (Gu et al. 2022, Sec. 4)
+    S4D-Lin: A_n = -1/2 + i pi n
+    S4D-Inv: A_n = -1/2 + i (N/pi) (N/(2n+1) - 1)          (Gu et al. 2022, Sec. 4)
     """
     n = jnp.arange(state // 2)
     if init == "lin":
@@ -45,7 +44,7 @@ def s4d_kernel(
 ) -> Float[Array, " length"]:
     """The Vandermonde kernel of one SISO channel (Gu et al. 2022, eq. (5)):
 
-        K_l = 2 Re sum_n C_n B_n (e^{dt A_n} - 1) / A_n * e^{dt A_n l},   l = 0..L-1.
+    K_l = 2 Re sum_n C_n B_n (e^{dt A_n} - 1) / A_n * e^{dt A_n l},   l = 0..L-1.
     """
     a_bar, b_bar = zoh(a, b, dt)
     vandermonde = jnp.exp(dt * a[:, None] * jnp.arange(length))

@@ -18,6 +18,106 @@ __all__ = ["resolve_scan", "oscillator_scan", "diagonal_scan", "SCAN_MODES"]
 SCAN_MODES = ("auto", "parallel", "sequential")
 
 
+def _shift(x: Array) -> Array:
+    """x_{k-1} for every k, with x_{-1} = 0 (along axis 0)."""
+    return jnp.concatenate([jnp.zeros_like(x[:1]), x[:-1]])
+
+
+# The sequential scans carry their own reverse-mode rule. The adjoint of a linear recurrence
+# s_k = M s_{k-1} + F_k is the linear recurrence backwards in time
+#     lam_k = g_k + M^T lam_{k+1},   dF_k = lam_k,   dM = sum_k lam_k s_{k-1}^T
+# (JAX's convention: transposes, no complex conjugation). One reverse `lax.scan` that also
+# accumulates the parameter gradients in its carry replaces autodiff through `lax.scan`
+# (jvp + transpose, more residuals and full-length temporaries).
+
+
+def _sum_to(a: Array, like: Array) -> Array:
+    """Sum the leading axes of `a` that `like` does not have (broadcast gradients)."""
+    return jnp.sum(a, axis=tuple(range(a.ndim - like.ndim))) if a.ndim > like.ndim else a
+
+
+@jax.custom_vjp
+def _oscillator_sequential(m11, m12, m21, m22, g1, g2, bu):
+    def step(carry, u):
+        z, x = carry
+        z_new = m11 * z + m12 * x + g1 * u
+        x_new = m21 * z + m22 * x + g2 * u
+        return (z_new, x_new), (z_new, x_new)
+
+    init = (jnp.zeros_like(bu[0]), jnp.zeros_like(bu[0]))
+    _, (z, x) = jax.lax.scan(step, init, bu)
+    return z, x
+
+
+def _oscillator_fwd(m11, m12, m21, m22, g1, g2, bu):
+    z, x = _oscillator_sequential(m11, m12, m21, m22, g1, g2, bu)
+    return (z, x), (m11, m12, m21, m22, g1, g2, bu, z, x)
+
+
+def _oscillator_bwd(res, cotangents):
+    m11, m12, m21, m22, g1, g2, bu, z, x = res
+    gz, gx = cotangents
+    z_prev, x_prev = _shift(z), _shift(x)
+
+    # adjoint recurrence: (lz, lx)_k = (gz, gx)_k + M^T (lz, lx)_{k+1}
+    def adjoint(carry, c):
+        lz, lx, d11, d12, d21, d22, e1, e2 = carry
+        cz, cx, u, zp, xp = c
+        lz, lx = cz + m11 * lz + m21 * lx, cx + m12 * lz + m22 * lx
+        carry = (
+            lz,
+            lx,
+            d11 + lz * zp,
+            d12 + lz * xp,
+            d21 + lx * zp,
+            d22 + lx * xp,
+            e1 + lz * u,
+            e2 + lx * u,
+        )
+        return carry, g1 * lz + g2 * lx
+
+    zero = jnp.zeros_like(bu[0])
+    init = (zero,) * 8
+    (_, _, d11, d12, d21, d22, e1, e2), dbu = jax.lax.scan(
+        adjoint, init, (gz, gx, bu, z_prev, x_prev), reverse=True
+    )
+    grads = (d11, d12, d21, d22, e1, e2)
+    like = (m11, m12, m21, m22, g1, g2)
+    return (*(_sum_to(d, m) for d, m in zip(grads, like, strict=True)), dbu)
+
+
+_oscillator_sequential.defvjp(_oscillator_fwd, _oscillator_bwd)
+
+
+@jax.custom_vjp
+def _diagonal_sequential(lam, b):
+    def step(x, bk):
+        x = lam * x + bk
+        return x, x
+
+    _, xs = jax.lax.scan(step, jnp.zeros_like(b[0]), b)
+    return xs
+
+
+def _diagonal_fwd(lam, b):
+    xs = _diagonal_sequential(lam, b)
+    return xs, (lam, xs)
+
+
+def _diagonal_bwd(res, g):
+    lam, xs = res
+
+    def step(mu, gk):
+        mu = gk + lam * mu
+        return mu, mu
+
+    _, mus = jax.lax.scan(step, jnp.zeros_like(g[0]), g, reverse=True)
+    return _sum_to(mus * _shift(xs), lam), mus
+
+
+_diagonal_sequential.defvjp(_diagonal_fwd, _diagonal_bwd)
+
+
 def resolve_scan(mode: str, length: int) -> str:
     """The concrete scan for `mode` ("auto", "parallel" or "sequential") at this length.
 
@@ -44,55 +144,50 @@ def oscillator_scan(
     m12: Float[Array, " state"],
     m21: Float[Array, " state"],
     m22: Float[Array, " state"],
-    f1: Float[Array, "length state"],
-    f2: Float[Array, "length state"],
+    g1: Float[Array, " state"],
+    g2: Float[Array, " state"],
+    bu: Float[Array, "length state"],
     *,
     mode: str,
 ) -> tuple[Float[Array, "length state"], Float[Array, "length state"]]:
     """All states of the per-oscillator 2x2 recurrence (LinOSS, Rusch & Rus 2025, eq. (3)-(6)):
 
-        [z_k; x_k] = [[m11, m12], [m21, m22]] [z_{k-1}; x_{k-1}] + [f1_k; f2_k],  z_0 = x_0 = 0,
+        [z_k; x_k] = [[m11, m12], [m21, m22]] [z_{k-1}; x_{k-1}] + [g1; g2] (B u)_k,
+        z_0 = x_0 = 0,
 
-    elementwise over the `state` axis (each oscillator has its own 2x2 block). M is real and
-    constant in time; a complex forcing is passed as real and imaginary parts stacked along
-    `state` (the recurrence acts on them independently).
+    elementwise over the `state` axis (each oscillator has its own 2x2 block). M and the
+    forcing weights (g1, g2) are real and constant in time (LinOSS-IM, -IMEX and D-LinOSS all
+    have F_k = [g1; g2] (B u)_k); a complex B u is passed as real and imaginary parts stacked
+    along `state` (the recurrence acts on them independently).
 
     Returns:
         (z, x): the velocity-like and position halves of the state, each (length, state).
 
     Example:
-        >>> z, x = oscillator_scan(*([jnp.ones(2)] * 4), jnp.ones((5, 2)), jnp.ones((5, 2)),
+        >>> one = jnp.ones(2)
+        >>> z, x = oscillator_scan(one, -one, one, one, one, 0 * one, jnp.ones((5, 2)),
         ...                        mode="sequential")
     """
-    mode = resolve_scan(mode, f1.shape[0])
+    mode = resolve_scan(mode, bu.shape[0])
     if mode == "sequential":
+        return _oscillator_sequential(m11, m12, m21, m22, g1, g2, bu)
 
-        def step(carry, f):
-            z, x = carry
-            z_new = m11 * z + m12 * x + f[0]
-            x_new = m21 * z + m22 * x + f[1]
-            return (z_new, x_new), (z_new, x_new)
-
-        init = (jnp.zeros_like(f1[0]), jnp.zeros_like(f2[0]))
-        _, (z, x) = jax.lax.scan(step, init, (f1, f2))
-        return z, x
-
-    length = f1.shape[0]
+    length = bu.shape[0]
     elems = tuple(jnp.broadcast_to(m, (length, *m.shape)) for m in (m11, m12, m21, m22))
 
     def combine(earlier, later):
-        a11, a12, a21, a22, g1, g2 = earlier
+        a11, a12, a21, a22, f1, f2 = earlier
         b11, b12, b21, b22, h1, h2 = later
         return (
             b11 * a11 + b12 * a21,
             b11 * a12 + b12 * a22,
             b21 * a11 + b22 * a21,
             b21 * a12 + b22 * a22,
-            b11 * g1 + b12 * g2 + h1,
-            b21 * g1 + b22 * g2 + h2,
+            b11 * f1 + b12 * f2 + h1,
+            b21 * f1 + b22 * f2 + h2,
         )
 
-    *_, z, x = jax.lax.associative_scan(combine, (*elems, f1, f2))
+    *_, z, x = jax.lax.associative_scan(combine, (*elems, g1 * bu, g2 * bu))
     return z, x
 
 
@@ -112,13 +207,7 @@ def diagonal_scan(
     mode = resolve_scan(mode, b.shape[0])
     b = b.astype(lam.dtype)
     if mode == "sequential":
-
-        def step(x, bk):
-            x = lam * x + bk
-            return x, x
-
-        _, xs = jax.lax.scan(step, jnp.zeros_like(b[0]), b)
-        return xs
+        return _diagonal_sequential(lam, b)
 
     lams = jnp.broadcast_to(lam, b.shape)
 

@@ -19,6 +19,10 @@ study_app = typer.Typer(
 
 _STORAGE_HELP = "Storage URL (default: $SSMTUNE_STORAGE, else sqlite:///ssmtune.db)."
 _OBJ_HELP = "module:function replacing the training (benchmarks of the overhead, tests)."
+_BATCH_HELP = (
+    "Train up to K waiting trials that differ only in traced values (learning rate, seed...) "
+    "together in one vmapped program on one device; each stays its own trial (default 1)."
+)
 _RAY_HELP = "Ray cluster address (default: $RAY_ADDRESS, else a local Ray for this command)."
 
 
@@ -86,6 +90,7 @@ def start(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     objective: str | None = typer.Option(None, "--objective", hidden=True, help=_OBJ_HELP),
+    batch_trials: int = typer.Option(1, "--batch-trials", help=_BATCH_HELP),
 ) -> None:
     """Start a study (or continue the one of that name) and run it on Ray."""
     from search._start import start_study
@@ -111,6 +116,7 @@ def start(
             name=name,
             seed=seed,
             objective=objective,
+            batch_trials=batch_trials,
             **hooks,
         )
 
@@ -128,6 +134,7 @@ def resume(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     objective: str | None = typer.Option(None, "--objective", hidden=True, help=_OBJ_HELP),
+    batch_trials: int = typer.Option(1, "--batch-trials", help=_BATCH_HELP),
 ) -> None:
     """Continue a study with its recorded settings; run only what is unfinished."""
     from search._start import resume_study
@@ -141,6 +148,7 @@ def resume(
             gpus_per_trial=gpus_per_trial,
             cpus_per_trial=cpus_per_trial,
             objective=objective,
+            batch_trials=batch_trials,
             **hooks,
         )
 

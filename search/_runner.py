@@ -36,12 +36,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from search._batching import ShapeKeys, preference_order
 from search._ray import worker_env
 from search._worker import TrialWorker, WorkerSpec
 from studies._errors import StudyError
 from studies._status import study_cost_s, study_status
 from studies._study import (
     StudySettings,
+    count_originals,
     fail_trial,
     pop_waiting,
     record_heartbeat,
@@ -75,6 +77,8 @@ class RunOptions:
         cpus_per_trial, gpus_per_trial: Ray resources of a worker.
         heartbeat_s: seconds between heartbeats; grace: `GRACE_BEATS` of them.
         poll_s: the longest the loop waits for a result before looking around again.
+        batch_trials: up to this many waiting trials of one shape go to a worker together
+            and train in one vmapped program (``--batch-trials``; `search._batching`).
     """
 
     workers: int
@@ -82,12 +86,13 @@ class RunOptions:
     gpus_per_trial: float = 0.0
     heartbeat_s: int = HEARTBEAT_S
     poll_s: float = 0.5
+    batch_trials: int = 1
 
 
 @dataclass
 class _Slot:
     actor: Any
-    trial_id: int
+    trial_ids: tuple[int, ...]
     number: int
     started: float
 
@@ -147,6 +152,9 @@ class Runner:
         self._status: dict[str, Any] = {}
         self._cost_h = 0.0
         self._t0 = time.perf_counter()
+        # compile-aware scheduling: the shapes each worker has been given (search._batching)
+        self.shape_of = ShapeKeys(space, spec.task, spec.protocol)
+        self.compiled: dict[Any, set[Any]] = {}
 
     # ------------------------------------------------------------------ workers
     def _new_actor(self) -> Any:
@@ -175,51 +183,85 @@ class Runner:
 
     # ------------------------------------------------------------------ trials
     def _originals(self) -> int:
-        trials = self.study.get_trials(deepcopy=False)
-        return sum(1 for t in trials if "retry_of" not in t.user_attrs)
+        return count_originals(self.study)
 
-    def _next_trial(self) -> Any | None:
-        trial = pop_waiting(self.study)
+    def _order(self, actor: Any) -> Any:
+        """The order in which `actor` should try the waiting trials: shapes it has compiled,
+        then shapes no other worker has, then the rest (`search._batching.preference_order`)."""
+        mine = self.compiled.get(actor, set())
+        others = set().union(*(v for a, v in self.compiled.items() if a is not actor))
+        return lambda waiting: preference_order(waiting, self.shape_of, mine, others)
+
+    def _next_trials(self, actor: Any) -> list[Any]:
+        """The trials to give `actor`: a waiting one (preferring shapes it has compiled) and,
+        with ``--batch-trials K``, up to K - 1 more waiting ones of the same shape; else a new
+        trial from the sampler."""
+        trial = pop_waiting(self.study, order=self._order(actor))
         if trial is None:
             if self.settings.sampler == "grid":
-                return None
+                return []
             if self._originals() >= (self.settings.n_trials or 0):
-                return None
-            trial = self.study.ask()
-        return trial
+                return []
+            return [self.study.ask()]
+        trials = [trial]
+        if self.options.batch_trials > 1:
+            shape = self.shape_of(_params_of(self.storage, trial._trial_id))
+            if shape is not None:
+
+                def same_shape(waiting: list[Any]) -> list[Any]:
+                    return [t for t in waiting if self.shape_of(_fixed_params(t)) == shape]
+
+                while len(trials) < self.options.batch_trials:
+                    more = pop_waiting(self.study, order=same_shape)
+                    if more is None:
+                        break
+                    trials.append(more)
+        return trials
 
     def _dispatch(self, actor: Any) -> bool:
-        trial = self._next_trial()
-        if trial is None:
+        trials = self._next_trials(actor)
+        if not trials:
             return False
-        record_heartbeat(self.storage, trial._trial_id)
-        try:
-            params = self.space.suggest(trial)
-        except Exception as exc:
-            fail_trial(self.study, trial._trial_id, f"cannot suggest parameters: {exc}")
+        ids, params_list = [], []
+        for trial in trials:
+            record_heartbeat(self.storage, trial._trial_id)
+            try:
+                params = self.space.suggest(trial)
+            except Exception as exc:
+                fail_trial(self.study, trial._trial_id, f"cannot suggest parameters: {exc}")
+                continue
+            ids.append(trial._trial_id)
+            params_list.append(params)
+            shape = self.shape_of(params)
+            if shape is not None:
+                self.compiled.setdefault(actor, set()).add(shape)
+        if not ids:
             self.idle.append(actor)
             return True
-        ref = actor.run.remote(trial._trial_id, params)
-        self.inflight[ref] = _Slot(actor, trial._trial_id, trial.number, time.perf_counter())
-        self.counters.dispatched += 1
+        if len(ids) == 1:
+            ref = actor.run.remote(ids[0], params_list[0])
+        else:
+            ref = actor.run_batch.remote(ids, params_list)
+        self.inflight[ref] = _Slot(actor, tuple(ids), trials[0].number, time.perf_counter())
+        self.counters.dispatched += len(ids)
         return True
 
     def _worker_died(self, slot: _Slot, reason: str) -> None:
         self.counters.worker_deaths += 1
-        trial = self.storage.get_trial(slot.trial_id)
-        if trial.state.is_finished():
-            return
-        left = self.settings.max_retries - retries_of(trial)
-        if left > 0:
-            why = f"worker died ({reason}); re-queued, {left - 1} retries left after this one"
-            if fail_trial(self.study, slot.trial_id, why):
-                retry_trial(self.study, trial, count=True)
-                self.counters.retries += 1
-        else:
-            why = (
-                f"worker died ({reason}); no retry left (--max-retries {self.settings.max_retries})"
-            )
-            fail_trial(self.study, slot.trial_id, why)
+        self.compiled.pop(slot.actor, None)
+        for trial_id in slot.trial_ids:
+            trial = self.storage.get_trial(trial_id)
+            if trial.state.is_finished():
+                continue
+            left = self.settings.max_retries - retries_of(trial)
+            if left > 0:
+                why = f"worker died ({reason}); re-queued, {left - 1} retries left after this one"
+                if fail_trial(self.study, trial_id, why):
+                    retry_trial(self.study, trial, count=True)
+                    self.counters.retries += 1
+            else:
+                why = f"worker died ({reason}); no retry left (--max-retries {self.settings.max_retries})"
+                fail_trial(self.study, trial_id, why)
 
     def _requeue(self, trial_id: int, why: str) -> bool:
         trial = self.storage.get_trial(trial_id)
@@ -229,7 +271,7 @@ class Runner:
         return False
 
     def _reap_stale(self) -> None:
-        own = {s.trial_id for s in self.inflight.values()}
+        own = {t for s in self.inflight.values() for t in s.trial_ids}
         for trial_id in stale_trials(self.study, self.grace_s, exclude=own):
             why = f"runner lost (no heartbeat for over {self.grace_s} s); re-queued"
             if self._requeue(trial_id, why):
@@ -237,7 +279,8 @@ class Runner:
 
     def _beat(self) -> None:
         for slot in self.inflight.values():
-            record_heartbeat(self.storage, slot.trial_id)
+            for trial_id in slot.trial_ids:
+                record_heartbeat(self.storage, trial_id)
 
     # ------------------------------------------------------------------ state
     def _refresh(self) -> dict[str, Any]:
@@ -320,14 +363,12 @@ class Runner:
             if not budget_hit and self._budget_reached():
                 budget_hit = True
                 self.stopped_by = "budget"
-            changed = False
             while self.idle and not budget_hit and not self.stop.is_set():
                 actor = self.idle.pop()
                 if not self._dispatch(actor):
                     self.idle.append(actor)  # nothing to take now
                     break
-                changed = True
-            if changed or now >= next_refresh:
+            if now >= next_refresh:  # the status reads every trial: at most once a second
                 self._refresh()
                 next_refresh = now + 1.0
             if not self.inflight:
@@ -349,7 +390,7 @@ class Runner:
                     self._started(ref)
                 else:
                     self._collect(ref)
-            if ready:
+            if ready and time.perf_counter() >= next_refresh:
                 self._refresh()
                 next_refresh = time.perf_counter() + 1.0
 
@@ -372,7 +413,8 @@ class Runner:
         try:
             ray.get(ref)
         except ray.exceptions.RayTaskError as exc:  # run() itself raised: not a dead worker
-            fail_trial(self.study, slot.trial_id, f"worker error: {str(exc).splitlines()[-1]}")
+            for trial_id in slot.trial_ids:
+                fail_trial(self.study, trial_id, f"worker error: {str(exc).splitlines()[-1]}")
             self.idle.append(slot.actor)
         except ray.exceptions.RayError as exc:  # the worker process or its node is gone
             self._kill(slot.actor)
@@ -380,8 +422,9 @@ class Runner:
             self._new_actor()
         else:
             self.idle.append(slot.actor)
-        self.counters.finished += 1
-        self.counters.trial_s.append(time.perf_counter() - slot.started)
+        self.counters.finished += len(slot.trial_ids)
+        per_trial = (time.perf_counter() - slot.started) / len(slot.trial_ids)
+        self.counters.trial_s.extend([per_trial] * len(slot.trial_ids))
 
     def _interrupt(self) -> None:
         import ray
@@ -392,8 +435,9 @@ class Runner:
         # let the kills land, so that no worker tells a result after its trial was re-queued
         ray.wait(list(self.inflight), num_returns=len(self.inflight), timeout=10)
         for slot in list(self.inflight.values()):
-            if self._requeue(slot.trial_id, "interrupted by the user; re-queued"):
-                self.counters.interrupted += 1
+            for trial_id in slot.trial_ids:
+                if self._requeue(trial_id, "interrupted by the user; re-queued"):
+                    self.counters.interrupted += 1
         self.inflight.clear()
 
     def _install_signals(self) -> Callable[[], None]:
@@ -414,6 +458,14 @@ class Runner:
                 signal.signal(s, h)
 
         return restore
+
+
+def _fixed_params(trial: Any) -> dict[str, Any]:
+    return dict(trial.params or trial.system_attrs.get("fixed_params", {}))
+
+
+def _params_of(storage: Any, trial_id: int) -> dict[str, Any]:
+    return _fixed_params(storage.get_trial(trial_id))
 
 
 def default_workers(cpus: float, gpus: float, cpus_per_trial: float, gpus_per_trial: float) -> int:

@@ -192,9 +192,13 @@ def plan_study(
 
 
 def _check_execution(
-    workers: int | None, cpus_per_trial: float | None, gpus_per_trial: float | None
+    workers: int | None,
+    cpus_per_trial: float | None,
+    gpus_per_trial: float | None,
+    batch_trials: int = 1,
 ) -> None:
     _positive_int("workers", workers)
+    _positive_int("batch-trials", batch_trials)
     _positive_float("cpus-per-trial", cpus_per_trial)
     _positive_float("gpus-per-trial", gpus_per_trial, zero=True)
 
@@ -214,6 +218,7 @@ def _run(
     progress: Callable[[dict[str, Any]], None] | None,
     on_ready: Callable[[dict[str, Any]], None] | None,
     stop: Any,
+    batch_trials: int = 1,
 ) -> dict[str, Any]:
     """Open the storage, connect to Ray, create/continue the study and run it."""
     import os
@@ -284,6 +289,7 @@ def _run(
             cpus_per_trial=cpus,
             gpus_per_trial=gpus,
             heartbeat_s=heartbeat_seconds(),
+            batch_trials=batch_trials,
         )
         ready = {
             "name": name,
@@ -332,10 +338,13 @@ def start_study(
     progress: Callable[[dict[str, Any]], None] | None = None,
     on_ready: Callable[[dict[str, Any]], None] | None = None,
     stop: Any = None,
+    batch_trials: int = 1,
 ) -> dict[str, Any]:
     """Start (or continue) a study and run it to the end; return its summary.
 
-    The arguments are those of ``ssmtune study start``; `objective` (``module:function``, the
+    The arguments are those of ``ssmtune study start`` (`batch_trials`: ``--batch-trials``:
+    up to that many waiting trials of one shape train together, `search._batching`);
+    `objective` (``module:function``, the
     signature of `search._worker.train_objective`) replaces the training (benchmarks of the
     orchestration overhead, tests; it is recorded and reused by `resume`), `progress` receives status updates, `on_ready` the study
     name, storage and Ray figures once the study exists, `stop` (a `threading.Event`) stops
@@ -344,7 +353,7 @@ def start_study(
     Raises:
         StudyError, TaskError, SpaceError, ConfigError: bad input; nothing was written then.
     """
-    _check_execution(workers, cpus_per_trial, gpus_per_trial)
+    _check_execution(workers, cpus_per_trial, gpus_per_trial, batch_trials)
     url = normalize_url(storage or default_storage_url())
     request = plan_study(
         task=task,
@@ -375,6 +384,7 @@ def start_study(
         progress=progress,
         on_ready=on_ready,
         stop=stop,
+        batch_trials=batch_trials,
     )
 
 
@@ -390,6 +400,7 @@ def resume_study(
     progress: Callable[[dict[str, Any]], None] | None = None,
     on_ready: Callable[[dict[str, Any]], None] | None = None,
     stop: Any = None,
+    batch_trials: int = 1,
 ) -> dict[str, Any]:
     """Continue study `name` with its recorded settings; run only what is unfinished.
 
@@ -398,7 +409,7 @@ def resume_study(
     """
     import spaces
 
-    _check_execution(workers, cpus_per_trial, gpus_per_trial)
+    _check_execution(workers, cpus_per_trial, gpus_per_trial, batch_trials)
     url = normalize_url(storage or default_storage_url())
     study = load_study(open_storage(url, create=False), name)
     settings = load_settings(study)
@@ -422,4 +433,5 @@ def resume_study(
         progress=progress,
         on_ready=on_ready,
         stop=stop,
+        batch_trials=batch_trials,
     )

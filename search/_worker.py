@@ -70,6 +70,7 @@ class TrialOutcome:
     device_count: int = 1
     peak_mem: int | None = None
     diverged_step: int | None = None
+    wall_s: float | None = None  # the trial's share of a batch's wall time (None: measured)
 
 
 @dataclass
@@ -127,9 +128,51 @@ def train_objective(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
     )
 
 
+def train_objective_batch(
+    params_list: list[dict[str, Any]], ctxs: list[TrialContext]
+) -> list[TrialOutcome]:
+    """The batch form of `train_objective`: trials of one shape trained together in one vmapped
+    program (`search._batching.train_batch_objective`, ``--batch-trials``)."""
+    from search._batching import train_batch_objective
+
+    return train_batch_objective(params_list, ctxs)
+
+
 def _load_objective(path: str) -> Callable[[dict[str, Any], TrialContext], TrialOutcome]:
     module, _, name = path.partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def _load_batch_objective(path: str) -> Callable[..., list[TrialOutcome]] | None:
+    """The objective's batch form (``module:function_batch``), None when it has none."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), f"{name}_batch", None)
+
+
+def _set_attrs(
+    storage: Any, trial_id: int, attrs: dict[str, Any], system: dict[str, Any] | None = None
+) -> None:
+    """Write several user (and system) attributes of a trial in one transaction on RDB storage
+    (one commit instead of one per attribute); one call per attribute elsewhere."""
+    try:
+        from optuna.storages._rdb import models as rdb_models
+        from optuna.storages._rdb.storage import RDBStorage, _create_scoped_session
+    except ImportError:  # pragma: no cover - another optuna layout
+        RDBStorage = None
+    inner = getattr(storage, "_backend", storage)  # unwrap optuna's cached storage
+    if RDBStorage is not None and isinstance(inner, RDBStorage):
+        with _create_scoped_session(inner.scoped_session, True) as session:
+            for model, values in (
+                (rdb_models.TrialUserAttributeModel, attrs),
+                (rdb_models.TrialSystemAttributeModel, system or {}),
+            ):
+                for key, value in values.items():
+                    inner._set_trial_attr_without_commit(session, model, trial_id, key, value)
+        return
+    for key, value in attrs.items():
+        storage.set_trial_user_attr(trial_id, key, value)
+    for key, value in (system or {}).items():
+        storage.set_trial_system_attr(trial_id, key, value)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -172,20 +215,9 @@ class TrialWorker:
         The summary (state, value, status, wall_s) is for the runner's progress only: the
         storage already holds the trial's result when this returns.
         """
-        import optuna
         from optuna.trial import TrialState
 
-        study = self.study()
-        storage = study._storage
-        trial = optuna.Trial(study, trial_id)
-        storage.set_trial_system_attr(trial_id, "ssmtune:pid", os.getpid())
-        storage.set_trial_user_attr(trial_id, "node", self.node)
-
-        def report(step: int, val: float) -> bool:
-            trial.report(float(val), int(step))
-            return bool(trial.should_prune())
-
-        ctx = TrialContext(self.spec, report, self.cache)
+        ctx = self._claim(trial_id)
         start = time.perf_counter()
         try:
             outcome = _load_objective(self.spec.objective)(params, ctx)
@@ -193,6 +225,53 @@ class TrialWorker:
             wall = time.perf_counter() - start
             return self._finish(trial_id, TrialState.FAIL, None, {"wall_s": wall}, _one_line(exc))
         wall = time.perf_counter() - start
+        return self._record(trial_id, outcome, wall if outcome.wall_s is None else outcome.wall_s)
+
+    def run_batch(
+        self, trial_ids: list[int], params_list: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Train trials of one shape together (``--batch-trials``) with the objective's batch
+        form; one summary per trial, each trial stored on its own with its share of the cost.
+        An objective without a batch form runs the trials one after the other."""
+        from optuna.trial import TrialState
+
+        batch = _load_batch_objective(self.spec.objective)
+        if batch is None or len(trial_ids) == 1:
+            return [self.run(t, p) for t, p in zip(trial_ids, params_list, strict=True)]
+        ctxs = [self._claim(t) for t in trial_ids]
+        start = time.perf_counter()
+        try:
+            outcomes = batch(params_list, ctxs)
+        except Exception as exc:
+            wall = (time.perf_counter() - start) / len(trial_ids)
+            return [
+                self._finish(t, TrialState.FAIL, None, {"wall_s": wall}, _one_line(exc))
+                for t in trial_ids
+            ]
+        wall = (time.perf_counter() - start) / len(trial_ids)
+        return [
+            self._record(t, o, o.wall_s if o.wall_s is not None else wall)
+            for t, o in zip(trial_ids, outcomes, strict=True)
+        ]
+
+    def _claim(self, trial_id: int) -> TrialContext:
+        """Mark the trial as this worker's (pid, node) and make its context."""
+        import optuna
+
+        study = self.study()
+        trial = optuna.Trial(study, trial_id)
+        _set_attrs(study._storage, trial_id, {"node": self.node}, {"ssmtune:pid": os.getpid()})
+
+        def report(step: int, val: float) -> bool:
+            trial.report(float(val), int(step))
+            return bool(trial.should_prune())
+
+        return TrialContext(self.spec, report, self.cache)
+
+    def _record(self, trial_id: int, outcome: TrialOutcome, wall: float) -> dict[str, Any]:
+        """Store a trial's outcome: its cost attributes and its final state."""
+        from optuna.trial import TrialState
+
         share = self.spec.device_share if 0 < self.spec.device_share < 1 else outcome.device_count
         attrs = {
             "wall_s": wall,
@@ -231,11 +310,10 @@ class TrialWorker:
         storage = study._storage
         summary = {"trial_id": trial_id, "state": state.name, "value": value, **attrs}
         try:
-            for key, v in attrs.items():
-                storage.set_trial_user_attr(trial_id, key, v)
             if reason is not None:
-                storage.set_trial_user_attr(trial_id, "fail_reason", reason)
+                attrs = {**attrs, "fail_reason": reason}
                 summary["fail_reason"] = reason
+            _set_attrs(storage, trial_id, attrs)
             number = storage.get_trial_number_from_id(trial_id)
             if state == TrialState.COMPLETE:
                 study.tell(number, value)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -366,20 +367,51 @@ def enqueue_points(study: optuna.Study, points: list[dict[str, Any]]) -> int:
     return added
 
 
-def pop_waiting(study: optuna.Study) -> optuna.Trial | None:
+def pop_waiting(
+    study: optuna.Study, order: Callable[[list[Any]], list[Any]] | None = None
+) -> optuna.Trial | None:
     """Take the oldest WAITING trial (set it RUNNING) or return None when there is none.
 
     The state change is one conditional UPDATE, atomic on SQLite and PostgreSQL alike: of
     several runners popping at once exactly one wins each trial. (Optuna's own pop reads the
     state first and then writes it, which on SQLite lets two processes take the same trial.)
+    `order`, given the WAITING trials oldest first, returns those to try in the order to try
+    them (the runner's compile-aware preference, `search._batching`).
     """
     import optuna
     from optuna.trial import TrialState
 
-    for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+    if not _has_waiting(study):  # one cheap query before loading any trial
+        return None
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    for t in waiting if order is None else order(waiting):
         if _transition(study._storage, t._trial_id, TrialState.RUNNING, (TrialState.WAITING,)):
             return optuna.Trial(study, t._trial_id)
     return None
+
+
+def _has_waiting(study: optuna.Study) -> bool:
+    import sqlalchemy
+
+    sql = sqlalchemy.text(
+        "SELECT 1 FROM trials WHERE study_id = :sid AND state = 'WAITING' LIMIT 1"
+    )
+    with _rdb(study._storage).engine.connect() as con:
+        return con.execute(sql, {"sid": study._study_id}).first() is not None
+
+
+def count_originals(study: optuna.Study) -> int:
+    """The study's trials that are not retries (no user attribute ``retry_of``), counted by one
+    SQL query instead of loading every trial."""
+    import sqlalchemy
+
+    sql = sqlalchemy.text(
+        "SELECT COUNT(*) FROM trials t WHERE t.study_id = :sid AND NOT EXISTS ("
+        "SELECT 1 FROM trial_user_attributes a WHERE a.trial_id = t.trial_id "
+        "AND a.key = 'retry_of')"
+    )
+    with _rdb(study._storage).engine.connect() as con:
+        return int(con.execute(sql, {"sid": study._study_id}).scalar_one())
 
 
 def _transition(storage: Any, trial_id: int, to: Any, from_states: tuple[Any, ...]) -> bool:
