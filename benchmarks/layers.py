@@ -148,6 +148,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--state", type=int, default=64)
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="re-measure only the given --models/--lengths and merge into the existing tables",
+    )
     parser.add_argument("--case", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -193,6 +198,14 @@ def main(argv: list[str] | None = None) -> None:
         slug = "cpu"
     RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = "-quick" if args.quick else ""
+    previous = RESULTS / f"layers-{slug}{suffix}.json"
+    if args.update and previous.exists():
+        fresh = {(r["model"], r["mode"], r["length"]) for r in rows}
+        old = json.loads(previous.read_text())["rows"]
+        rows = [r for r in old if (r["model"], r["mode"], r["length"]) not in fresh] + rows
+        order = {key: i for i, key in enumerate(_cases(models.names(), [1000, 5000, 20000]))}
+        rows.sort(key=lambda r: order.get((r["model"], r["mode"], r["length"]), len(order)))
+        ok = [r for r in rows if "error" not in r]
     meta = dict(
         backend=backend,
         device=device,

@@ -65,7 +65,9 @@ def im_forcing(
     return m11 * dt, m21 * dt
 
 
-def imex_forcing(dt: Float[Array, " state"]) -> tuple[Float[Array, " state"], Float[Array, " state"]]:
+def imex_forcing(
+    dt: Float[Array, " state"],
+) -> tuple[Float[Array, " state"], Float[Array, " state"]]:
     """LinOSS-IMEX forcing F_k = [dt (B u_k); dt^2 (B u_k)] (eq. (6)), as weights (g1, g2)."""
     return dt, dt**2
 
@@ -110,7 +112,7 @@ def oscillator_output(
     independently: `transition` and `forcing` come repeated for [real; imaginary] along the
     state axis (width 2P), and the scan is a real recurrence (no complex arithmetic per step).
     """
-    _, x = oscillator_scan(*transition, *forcing, stacked_input(b, u), mode=mode)
+    x = oscillator_scan(*transition, *forcing, stacked_input(b, u), mode=mode)
     # Re(C x) = Re(C) Re(x) - Im(C) Im(x)
     y = x @ jnp.concatenate([c.real, -c.imag], axis=1).T
     return y + d * u

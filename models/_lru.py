@@ -79,7 +79,8 @@ class LRULayer(SSMLayer):
     def __call__(self, u: Float[Array, "length hidden"]) -> Float[Array, "length hidden"]:
         lam = lru_lambda(self.nu_log, self.theta_log)
         gamma = jnp.sqrt(1.0 - jnp.abs(lam) ** 2)
-        # real GEMMs: u is real, and Re(C x) = Re(C) Re(x) - Im(C) Im(x)
-        bu = gamma * jax.lax.complex(u @ self.b.real.T, u @ self.b.imag.T)
-        x = diagonal_scan(lam, bu, mode=self.scan)
-        return x.real @ self.c.real.T - x.imag @ self.c.imag.T + self.d * u
+        # real GEMMs and a real recurrence: u is real, Re(C x) = Re(C) Re(x) - Im(C) Im(x)
+        xr, xi = diagonal_scan(
+            lam, gamma * (u @ self.b.real.T), gamma * (u @ self.b.imag.T), mode=self.scan
+        )
+        return xr @ self.c.real.T - xi @ self.c.imag.T + self.d * u

@@ -11,16 +11,11 @@ per-step matrix is ever materialised. The parallel scan needs one (M, F) element
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Complex, Float, Inexact
+from jaxtyping import Array, Complex, Float
 
 __all__ = ["resolve_scan", "oscillator_scan", "diagonal_scan", "SCAN_MODES"]
 
 SCAN_MODES = ("auto", "parallel", "sequential")
-
-
-def _shift(x: Array) -> Array:
-    """x_{k-1} for every k, with x_{-1} = 0 (along axis 0)."""
-    return jnp.concatenate([jnp.zeros_like(x[:1]), x[:-1]])
 
 
 # The sequential scans carry their own reverse-mode rule. The adjoint of a linear recurrence
@@ -36,8 +31,7 @@ def _sum_to(a: Array, like: Array) -> Array:
     return jnp.sum(a, axis=tuple(range(a.ndim - like.ndim))) if a.ndim > like.ndim else a
 
 
-@jax.custom_vjp
-def _oscillator_sequential(m11, m12, m21, m22, g1, g2, bu):
+def _oscillator_states(m11, m12, m21, m22, g1, g2, bu):
     def step(carry, u):
         z, x = carry
         z_new = m11 * z + m12 * x + g1 * u
@@ -49,39 +43,31 @@ def _oscillator_sequential(m11, m12, m21, m22, g1, g2, bu):
     return z, x
 
 
+@jax.custom_vjp
+def _oscillator_sequential(m11, m12, m21, m22, g1, g2, bu):
+    return _oscillator_states(m11, m12, m21, m22, g1, g2, bu)[1]
+
+
 def _oscillator_fwd(m11, m12, m21, m22, g1, g2, bu):
-    z, x = _oscillator_sequential(m11, m12, m21, m22, g1, g2, bu)
-    return (z, x), (m11, m12, m21, m22, g1, g2, bu, z, x)
+    z, x = _oscillator_states(m11, m12, m21, m22, g1, g2, bu)
+    return x, (m11, m12, m21, m22, g1, g2, bu, z, x)
 
 
-def _oscillator_bwd(res, cotangents):
+def _oscillator_bwd(res, gx):
     m11, m12, m21, m22, g1, g2, bu, z, x = res
-    gz, gx = cotangents
-    z_prev, x_prev = _shift(z), _shift(x)
 
-    # adjoint recurrence: (lz, lx)_k = (gz, gx)_k + M^T (lz, lx)_{k+1}
+    # Reverse over k with lam_{k+1} in the carry: first accumulate dM += lam_{k+1} s_k^T
+    # (so no shifted copy of the states is needed), then lam_k = (0, gx_k) + M^T lam_{k+1}.
     def adjoint(carry, c):
         lz, lx, d11, d12, d21, d22, e1, e2 = carry
-        cz, cx, u, zp, xp = c
-        lz, lx = cz + m11 * lz + m21 * lx, cx + m12 * lz + m22 * lx
-        carry = (
-            lz,
-            lx,
-            d11 + lz * zp,
-            d12 + lz * xp,
-            d21 + lx * zp,
-            d22 + lx * xp,
-            e1 + lz * u,
-            e2 + lx * u,
-        )
+        cx, u, zk, xk = c
+        d11, d12, d21, d22 = d11 + lz * zk, d12 + lz * xk, d21 + lx * zk, d22 + lx * xk
+        lz, lx = m11 * lz + m21 * lx, cx + m12 * lz + m22 * lx
+        carry = (lz, lx, d11, d12, d21, d22, e1 + lz * u, e2 + lx * u)
         return carry, g1 * lz + g2 * lx
 
-    zero = jnp.zeros_like(bu[0])
-    init = (zero,) * 8
-    (_, _, d11, d12, d21, d22, e1, e2), dbu = jax.lax.scan(
-        adjoint, init, (gz, gx, bu, z_prev, x_prev), reverse=True
-    )
-    grads = (d11, d12, d21, d22, e1, e2)
+    init = (jnp.zeros_like(bu[0]),) * 8
+    (_, _, *grads), dbu = jax.lax.scan(adjoint, init, (gx, bu, z, x), reverse=True)
     like = (m11, m12, m21, m22, g1, g2)
     return (*(_sum_to(d, m) for d, m in zip(grads, like, strict=True)), dbu)
 
@@ -90,32 +76,43 @@ _oscillator_sequential.defvjp(_oscillator_fwd, _oscillator_bwd)
 
 
 @jax.custom_vjp
-def _diagonal_sequential(lam, b):
-    def step(x, bk):
-        x = lam * x + bk
-        return x, x
+def _rotation_sequential(a, c, br, bi):
+    """x_k = (a + ic) x_{k-1} + b_k in real arithmetic: [xr; xi] <- [[a, -c], [c, a]] [xr; xi]
+    + [br; bi] (about 2x faster than complex64 arithmetic in a CPU `lax.scan`)."""
 
-    _, xs = jax.lax.scan(step, jnp.zeros_like(b[0]), b)
-    return xs
+    def step(carry, b):
+        xr, xi = carry
+        xr, xi = a * xr - c * xi + b[0], c * xr + a * xi + b[1]
+        return (xr, xi), (xr, xi)
 
-
-def _diagonal_fwd(lam, b):
-    xs = _diagonal_sequential(lam, b)
-    return xs, (lam, xs)
-
-
-def _diagonal_bwd(res, g):
-    lam, xs = res
-
-    def step(mu, gk):
-        mu = gk + lam * mu
-        return mu, mu
-
-    _, mus = jax.lax.scan(step, jnp.zeros_like(g[0]), g, reverse=True)
-    return _sum_to(mus * _shift(xs), lam), mus
+    init = (jnp.zeros_like(br[0]), jnp.zeros_like(bi[0]))
+    _, (xr, xi) = jax.lax.scan(step, init, (br, bi))
+    return xr, xi
 
 
-_diagonal_sequential.defvjp(_diagonal_fwd, _diagonal_bwd)
+def _rotation_fwd(a, c, br, bi):
+    xr, xi = _rotation_sequential(a, c, br, bi)
+    return (xr, xi), (a, c, xr, xi)
+
+
+def _rotation_bwd(res, cotangents):
+    a, c, xr, xi = res
+    gr, gi = cotangents
+
+    def adjoint(carry, inputs):  # carry lam_{k+1}; M^T = [[a, c], [-c, a]]
+        lr, li, da, dc = carry
+        cr, ci, xrk, xik = inputs
+        da = da + lr * xrk + li * xik
+        dc = dc - lr * xik + li * xrk
+        lr, li = cr + a * lr + c * li, ci - c * lr + a * li
+        return (lr, li, da, dc), (lr, li)
+
+    init = (jnp.zeros_like(gr[0]),) * 4
+    (_, _, da, dc), (dbr, dbi) = jax.lax.scan(adjoint, init, (gr, gi, xr, xi), reverse=True)
+    return _sum_to(da, a), _sum_to(dc, c), dbr, dbi
+
+
+_rotation_sequential.defvjp(_rotation_fwd, _rotation_bwd)
 
 
 def resolve_scan(mode: str, length: int) -> str:
@@ -149,8 +146,8 @@ def oscillator_scan(
     bu: Float[Array, "length state"],
     *,
     mode: str,
-) -> tuple[Float[Array, "length state"], Float[Array, "length state"]]:
-    """All states of the per-oscillator 2x2 recurrence (LinOSS, Rusch & Rus 2025, eq. (3)-(6)):
+) -> Float[Array, "length state"]:
+    """The positions x_k of the per-oscillator 2x2 recurrence (LinOSS, Rusch & Rus 2025, eq. (3)-(6)):
 
         [z_k; x_k] = [[m11, m12], [m21, m22]] [z_{k-1}; x_{k-1}] + [g1; g2] (B u)_k,
         z_0 = x_0 = 0,
@@ -161,11 +158,12 @@ def oscillator_scan(
     along `state` (the recurrence acts on them independently).
 
     Returns:
-        (z, x): the velocity-like and position halves of the state, each (length, state).
+        x: the position half of the state (length, state); the velocity-like half z is not
+        returned (the layers read out x only, and not returning z saves its memory).
 
     Example:
         >>> one = jnp.ones(2)
-        >>> z, x = oscillator_scan(one, -one, one, one, one, 0 * one, jnp.ones((5, 2)),
+        >>> x = oscillator_scan(one, -one, one, one, one, 0 * one, jnp.ones((5, 2)),
         ...                        mode="sequential")
     """
     mode = resolve_scan(mode, bu.shape[0])
@@ -187,28 +185,35 @@ def oscillator_scan(
             b21 * f1 + b22 * f2 + h2,
         )
 
-    *_, z, x = jax.lax.associative_scan(combine, (*elems, g1 * bu, g2 * bu))
-    return z, x
+    *_, x = jax.lax.associative_scan(combine, (*elems, g1 * bu, g2 * bu))
+    return x
 
 
 def diagonal_scan(
     lam: Complex[Array, " state"],
-    b: Inexact[Array, "length state"],
+    br: Float[Array, "length state"],
+    bi: Float[Array, "length state"],
     *,
     mode: str,
-) -> Complex[Array, "length state"]:
+) -> tuple[Float[Array, "length state"], Float[Array, "length state"]]:
     """All states of the diagonal recurrence x_k = lam * x_{k-1} + b_k, x_0 = 0 (LRU, Orvieto
-    et al. 2023, eq. (1) with a diagonal complex Lambda).
+    et al. 2023, eq. (1) with a diagonal complex Lambda), with b = br + i bi.
+
+    Inputs and outputs are real and imaginary parts: the sequential scan runs in real
+    arithmetic (a 2x2 rotation-scaling per state), the parallel one in complex64.
+
+    Returns:
+        (xr, xi): real and imaginary parts of the states, each (length, state).
 
     Example:
-        >>> x = diagonal_scan(jnp.full(3, 0.5 + 0j), jnp.ones((4, 3), jnp.complex64),
-        ...                   mode="parallel")
+        >>> xr, xi = diagonal_scan(jnp.full(3, 0.5 + 0j), jnp.ones((4, 3)), jnp.zeros((4, 3)),
+        ...                        mode="parallel")
     """
-    mode = resolve_scan(mode, b.shape[0])
-    b = b.astype(lam.dtype)
+    mode = resolve_scan(mode, br.shape[0])
     if mode == "sequential":
-        return _diagonal_sequential(lam, b)
+        return _rotation_sequential(lam.real, lam.imag, br, bi)
 
+    b = jax.lax.complex(br, bi)
     lams = jnp.broadcast_to(lam, b.shape)
 
     def combine(earlier, later):
@@ -217,4 +222,4 @@ def diagonal_scan(
         return c * a, c * g + h
 
     _, xs = jax.lax.associative_scan(combine, (lams, b))
-    return xs
+    return xs.real, xs.imag
