@@ -80,7 +80,7 @@ class LRULayer(SSMLayer):
         lam = lru_lambda(self.nu_log, self.theta_log)
         gamma = jnp.sqrt(1.0 - jnp.abs(lam) ** 2)
         # real GEMMs and a real recurrence: u is real, Re(C x) = Re(C) Re(x) - Im(C) Im(x)
-        xr, xi = diagonal_scan(
-            lam, gamma * (u @ self.b.real.T), gamma * (u @ self.b.imag.T), mode=self.scan
-        )
+        # gamma scales B's rows (P x H), not B u (L x P): no length-sized residual for gamma
+        b = gamma[:, None] * self.b
+        xr, xi = diagonal_scan(lam, u @ b.real.T, u @ b.imag.T, mode=self.scan)
         return xr @ self.c.real.T - xi @ self.c.imag.T + self.d * u
