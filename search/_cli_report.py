@@ -167,11 +167,23 @@ def compare(
     console.print(c["verdict"], highlight=False, markup=False)
 
 
+#: The LinOSS benchmark's training protocol (FACTS.md, "The training protocol"), which the
+#: published mean ± std figures used; studies are often tuned with a shorter one.
+FULL_PROTOCOL = {"max_steps": 100_000, "eval_every": 1_000, "patience": 10}
+FULL_PROTOCOL_CHOICES = ("full", "study")
+
+
 def evaluate(
     name: str = typer.Argument(..., help="The study whose best config is retrained."),
     seeds: int = typer.Option(5, "--seeds", help="How many of the benchmark's seeds (1..5)."),
     workers: int | None = typer.Option(
         None, "--workers", help="Parallel Ray workers (default: one per seed)."
+    ),
+    protocol: str = typer.Option(
+        "full",
+        "--protocol",
+        help="full: the benchmark's protocol (100,000 steps at most, evaluation every 1,000, "
+        "patience 10); study: the shorter protocol the study was tuned with.",
     ),
     storage: str = _storage_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the evaluation as JSON."),
@@ -182,8 +194,12 @@ def evaluate(
 
     if workers is not None and workers < 1:
         fail(f"--workers must be >= 1, got {workers}")
+    if protocol not in FULL_PROTOCOL_CHOICES:
+        fail(f"--protocol must be one of {', '.join(FULL_PROTOCOL_CHOICES)}; got {protocol!r}")
     seed_list = studies.evaluation_seeds(seeds)
     plan = studies.evaluation_plan(storage, name)
+    if protocol == "full":
+        plan = {**plan, "protocol": {**(plan.get("protocol") or {}), **FULL_PROTOCOL}}
     tests = retrain_seeds(plan, seed_list, workers=workers or len(seed_list), storage=storage)
     evaluation = studies.store_evaluation(storage, name, seed_list, tests)
     if as_json:
@@ -210,7 +226,7 @@ def retrain_seeds(
     The one place `evaluate` trains. Each seed is one Ray task on the cluster the study ran on
     (``$RAY_ADDRESS``, else a private local Ray, as `ssmtune study start`), with the resources
     the study's workers had; it trains through the study's objective (`search._worker`,
-    `models.train`) under the study's protocol, with the seed's own split and initialisation
+    `models.train`) under `plan['protocol']`, with the seed's own split and initialisation
     (`tasks.load(seed=...)`, `models.train(seed=...)`). At most `workers` seeds run at once.
 
     Raises:

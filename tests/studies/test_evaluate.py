@@ -88,9 +88,36 @@ def test_cli_stores_mean_and_std(study_db_copy, cli, monkeypatch):
 
 
 @pytest.mark.parametrize(
+    "flag, expected",
+    [
+        ([], {"max_steps": 100_000, "eval_every": 1_000, "patience": 10}),
+        (["--protocol", "study"], None),  # the study's own recorded protocol
+    ],
+)
+def test_protocol_full_by_default_or_the_studys(study_db_copy, cli, monkeypatch, flag, expected):
+    import studies
+
+    seen = []
+
+    def fake_retrain(plan, seeds, *, workers, storage):
+        seen.append(plan["protocol"])
+        return [0.5] * len(seeds)
+
+    monkeypatch.setattr("search._cli_report.retrain_seeds", fake_retrain)
+    code, _, err = cli("evaluate", "bm-linoss", "--seeds", "1", *flag, "--storage", study_db_copy)
+    assert code == 0, err
+    recorded = studies.evaluation_plan(study_db_copy, "bm-linoss").get("protocol") or {}
+    want = expected if expected is not None else recorded
+    assert {k: seen[0].get(k) for k in want} == want
+    if expected is None:
+        assert seen[0] == recorded
+
+
+@pytest.mark.parametrize(
     "args, message",
     [
         (["nope"], "unknown study 'nope'"),
+        (["bm-linoss", "--protocol", "long"], "--protocol must be one of full, study"),
         (["hb-empty"], "no complete trial to evaluate"),
         (["bm-linoss", "--seeds", "9"], "--seeds must be 1..5"),
         (["bm-linoss", "--workers", "0"], "--workers must be >= 1"),
