@@ -7,6 +7,7 @@ so that `ssmtune --help` stays fast.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -22,7 +23,13 @@ __all__ = ["USER_ERRORS", "console", "err_console", "print_json", "fail"]
 #: Exceptions that mean "the user asked for something invalid": exit code 2, one line, no traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, TaskError, SpaceError, StudyError)
 
-console = Console()
+def _width() -> int | None:
+    """Rich's own width on a terminal or with $COLUMNS; else wide enough that piped tables
+    keep whole names instead of rich's 80-column default."""
+    return None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+
+
+console = Console(width=_width())
 err_console = Console(stderr=True)
 
 
