@@ -213,10 +213,24 @@ def _set_wal(path: Path) -> None:
     """Put the SQLite file at `path` (created if missing) in write-ahead-log mode.
 
     The journal mode is a property of the file, so this holds for every later connection.
+    Switching needs the file to itself, and SQLite answers "database is locked" at once (the
+    busy timeout does not apply) while another process reads it, e.g. a second tool that
+    opened the file a moment earlier: retry until the busy timeout has passed.
     """
+    import time
+
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
     con = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S)
     try:
-        con.execute("PRAGMA journal_mode=WAL")
+        while True:
+            try:
+                if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    con.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
     finally:
         con.close()
 

@@ -147,6 +147,7 @@ def test_stop_requeues_running_trials_and_resume_finishes(sqlite_url: str) -> No
         time.sleep(0.1)
     stop.set()
     thread.join(60)
+    assert "summary" in out, out.get("error", "the study did not stop within 60 s")
     assert out["summary"]["stopped_by"] == "interrupted"
     study = _load(sqlite_url, name)
     assert not study.get_trials(states=(TrialState.RUNNING,))
