@@ -23,6 +23,7 @@ __all__ = ["USER_ERRORS", "console", "err_console", "print_json", "fail"]
 #: Exceptions that mean "the user asked for something invalid": exit code 2, one line, no traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, TaskError, SpaceError, StudyError)
 
+
 def _width() -> int | None:
     """Rich's own width on a terminal or with $COLUMNS; else wide enough that piped tables
     keep whole names instead of rich's 80-column default."""

@@ -85,21 +85,22 @@ def test_postgres_storage_opens(postgres_url: str) -> None:
     assert len(optuna.load_study(study_name="s", storage=postgres_url).trials) == 1
 
 
-def test_wal_switch_waits_for_a_reader_instead_of_failing(tmp_path) -> None:
-    """Another tool reading a fresh (rollback-journal) database while a study opens it: the
-    switch to WAL is refused with "database is locked" at once; opening must wait instead."""
+def test_wal_switch_waits_for_a_writer_instead_of_failing(tmp_path) -> None:
+    """Another tool writing to a fresh (rollback-journal) database while a study opens it (e.g.
+    creating Optuna's tables): SQLite refuses the switch to WAL with "database is locked" at
+    once, without its busy timeout; opening must wait instead."""
     import sqlite3
     import threading
 
     from studies._storage import open_storage
 
     path = tmp_path / "busy.db"
-    reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    reader.execute("CREATE TABLE t (x)")
-    reader.execute("BEGIN")
-    reader.execute("SELECT * FROM t").fetchall()  # holds a shared lock
-    threading.Timer(0.5, lambda: reader.execute("COMMIT")).start()
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE t (x)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO t VALUES (1)")  # a writer mid-transaction (a RESERVED lock)
+    threading.Timer(0.5, lambda: writer.execute("COMMIT")).start()
     storage = open_storage(f"sqlite:///{path}")
     mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal" and storage.get_all_studies() == []
-    reader.close()
+    writer.close()
