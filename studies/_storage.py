@@ -202,8 +202,10 @@ def _rdb_storage(url: str, engine_kwargs: dict) -> RDBStorage:
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
         except Exception as exc:
-            # another process is creating the tables at the same moment: wait, then use them
-            if "already exists" not in str(exc) or attempt == 9:
+            # another process is creating the tables at the same moment (a table or Optuna's
+            # schema-version row is already there): wait, then use them
+            racing = ("already exists", "UNIQUE constraint failed: alembic_version")
+            if not any(r in str(exc) for r in racing) or attempt == 9:
                 raise
             time.sleep(0.2)
     raise AssertionError("unreachable")

@@ -65,10 +65,10 @@ def test_grid_with_two_workers_runs_each_point_exactly_once(sqlite_url: str) -> 
     assert len(_load(sqlite_url).trials) == 12
 
 
-def _kill_a_running_worker(url: str, name: str, done: threading.Event) -> int:
+def _kill_a_running_worker(url: str, name: str, out: dict) -> int:
     """SIGKILL the worker process of the first RUNNING trial that recorded its pid."""
     deadline = time.time() + 90
-    while time.time() < deadline and not done.is_set():
+    while time.time() < deadline and not out:
         try:
             running = _load(url, name).get_trials(states=(TrialState.RUNNING,))
         except Exception:  # the study does not exist yet
@@ -80,7 +80,7 @@ def _kill_a_running_worker(url: str, name: str, done: threading.Event) -> int:
                 os.kill(pid, signal.SIGKILL)
                 return t.number
         time.sleep(0.1)
-    raise AssertionError("no running trial to kill")
+    raise AssertionError(f"no running trial to kill; the study ended with {out}")
 
 
 def _in_thread(fn, **kw):
@@ -99,10 +99,9 @@ def _in_thread(fn, **kw):
 
 def test_killed_worker_trial_is_retried_and_grid_stays_exactly_once(sqlite_url: str) -> None:
     name = "kill"
-    done = threading.Event()
     thread, out = _in_thread(_start, url=sqlite_url, objective=SLOW, n_trials=4, name=name)
     try:
-        killed = _kill_a_running_worker(sqlite_url, name, done)
+        killed = _kill_a_running_worker(sqlite_url, name, out)
     finally:
         thread.join(120)
     assert "error" not in out, out.get("error")
@@ -119,11 +118,10 @@ def test_killed_worker_trial_is_retried_and_grid_stays_exactly_once(sqlite_url: 
 
 def test_without_retries_left_the_trial_fails_with_its_reason(sqlite_url: str) -> None:
     name = "noretry"
-    done = threading.Event()
     thread, out = _in_thread(
         _start, url=sqlite_url, objective=SLOW, n_trials=1, max_retries=0, name=name, workers=1
     )
-    killed = _kill_a_running_worker(sqlite_url, name, done)
+    killed = _kill_a_running_worker(sqlite_url, name, out)
     thread.join(120)
     study = _load(sqlite_url, name)
     assert len(study.trials) == 1

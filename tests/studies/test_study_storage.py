@@ -104,3 +104,31 @@ def test_wal_switch_waits_for_a_writer_instead_of_failing(tmp_path) -> None:
     mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal" and storage.get_all_studies() == []
     writer.close()
+
+
+def test_two_processes_creating_one_database_both_open_it(tmp_path) -> None:
+    """Two tools opening a new database at the same moment race to create Optuna's tables;
+    the loser sees "already exists" or a duplicate schema-version row and must use the
+    winner's tables instead of failing."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    code = (
+        "import sys; from studies._storage import open_storage; "
+        "open_storage(sys.argv[1]); print('ok')"
+    )
+    for _ in range(3):
+        (tmp_path / "race.db").unlink(missing_ok=True)
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", code, url],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+            for _ in range(4)
+        ]
+        for p in procs:
+            out, err = p.communicate(timeout=120)
+            assert p.returncode == 0 and out.strip() == "ok", err
