@@ -5,7 +5,7 @@
 set -eu
 SSMTUNE=.venv/bin/ssmtune
 TASK=${SSMTUNE_DEMO_TASK:-basicmotions}
-BUDGET=${SSMTUNE_DEMO_BUDGET_HOURS:-0.04}
+BUDGET=${SSMTUNE_DEMO_BUDGET_HOURS:-0.08}
 PROTOCOL="--max-steps 100 --eval-every 25 --patience 2"
 for SPACE in d-linoss-reduced linoss-full; do
     $SSMTUNE study start --task "$TASK" --space "$SPACE" --sampler random --n-trials 40 \
