@@ -198,10 +198,11 @@ class UEATask(CaseTask):
     def info(self, data_dir: Path) -> TaskInfo:
         desc = f"UEA archive {self.dataset}"
         found = find_dataset_files(data_dir, self.dataset)
-        if found is None:
-            if self.known is None:
-                self._files(data_dir)  # raises with the download command
+        if found is None and self.known is None:
+            self._files(data_dir)  # raises with the download command
+        if found is None or self.known is not None:  # cheap: no parsing for `tasks list`
             length, channels, classes, cases = self.known
+            available = "missing" if found is None else "downloaded"
             return TaskInfo(
                 self.name,
                 "classification",
@@ -211,21 +212,7 @@ class UEATask(CaseTask):
                 length,
                 cases,
                 "uea",
-                "missing",
-                desc,
-            )
-        if self.known is not None:  # cheap: no parsing for `tasks list`
-            length, channels, classes, cases = self.known
-            return TaskInfo(
-                self.name,
-                "classification",
-                "accuracy",
-                channels,
-                classes,
-                length,
-                cases,
-                "uea",
-                "downloaded",
+                available,
                 desc,
             )
         spelling, train, test = found
