@@ -15,7 +15,14 @@ from models._errors import ConfigError
 from models._layer import SSMLayer
 from models._registry import apply, build, config, config_class, field_names, layer, names
 from models._scan import resolve_scan
-from models._train import TrainOptions, TrainResult, fit_config, train, train_option_names
+from models._train import (
+    TrainOptions,
+    TrainResult,
+    fit_config,
+    precompile,
+    train,
+    train_option_names,
+)
 from models._vtrain import batch_key, train_batch
 
 __all__ = [
@@ -40,6 +47,7 @@ __all__ = [
     "TrainOptions",
     "TrainResult",
     "train",
+    "precompile",
     "train_option_names",
     "fit_config",
     "train_batch",

@@ -42,6 +42,7 @@ import math
 import os
 import resource
 import sys
+import threading
 import time
 import typing
 from collections.abc import Callable, Hashable, Sequence
@@ -63,6 +64,7 @@ __all__ = [
     "TrainOptions",
     "TrainResult",
     "train",
+    "precompile",
     "train_option_names",
     "fit_config",
     "ssm_labels",
@@ -308,6 +310,11 @@ _TRACES: collections.Counter[str] = collections.Counter()
 #: used last; at most `_MAX_COMPILED` are kept.
 _COMPILED: collections.OrderedDict[Hashable, Any] = collections.OrderedDict()
 _MAX_COMPILED = 32
+#: Keys being compiled right now, each with the event set once its compilation ended.
+_PENDING: dict[Hashable, threading.Event] = {}
+_LOCK = threading.Lock()
+#: Below this, the time `_compiled` spent on a cache hit is lock overhead, reported as 0.
+_WAIT_NOISE_S = 1e-3
 
 _PERSISTENT_CACHE_SET = False
 
@@ -343,28 +350,50 @@ def _signature(args: Sequence[Any]) -> Hashable:
 
 
 def _compiled(
-    name: str, structure: Hashable, make: Callable[[], Callable[..., Any]], args: Sequence[Any]
+    name: str,
+    structure: Hashable,
+    make: Callable[[], Callable[..., Any]],
+    args: Sequence[Any],
+    compiler_options: dict[str, Any] | None = None,
 ) -> tuple[Callable[..., Any], float]:
-    """The executable of `make()` for these arguments, and the seconds spent compiling it (0.0
-    when it came from the in-process cache)."""
+    """The executable of `make()` for these arguments, and the seconds spent getting it: 0.0
+    from the in-process cache, else compiling it or waiting for another thread that is
+    compiling it (`precompile`). `compiler_options` go to XLA.
+
+    Thread-safe: of several threads asking for one key, one compiles and the others wait.
+    """
     key = (name, structure, _signature(args))
     try:
         hash(key)
     except TypeError:  # an unhashable static leaf: compile without caching
         key = None
-    if key is not None and key in _COMPILED:
-        _COMPILED.move_to_end(key)
-        return _COMPILED[key], 0.0
     start = time.perf_counter()
-    # No buffer donation: SSM parameters and optimiser states are small next to activations,
-    # and a donated buffer that is read again (params by the evaluation) would be an error.
-    executable = jax.jit(make()).lower(*args).compile()
-    seconds = time.perf_counter() - start
-    if key is not None:
-        _COMPILED[key] = executable
-        while len(_COMPILED) > _MAX_COMPILED:
-            _COMPILED.popitem(last=False)
-    return executable, seconds
+    while key is not None:
+        with _LOCK:
+            if key in _COMPILED:
+                _COMPILED.move_to_end(key)
+                waited = time.perf_counter() - start
+                return _COMPILED[key], (waited if waited > _WAIT_NOISE_S else 0.0)
+            pending = _PENDING.get(key)
+            if pending is None:
+                _PENDING[key] = threading.Event()
+                break
+        pending.wait()  # another thread compiles it; if that failed, this one tries
+    try:
+        # No buffer donation: SSM parameters and optimiser states are small next to
+        # activations, and a donated buffer that is read again (params by the evaluation)
+        # would be an error.
+        executable = jax.jit(make()).lower(*args).compile(compiler_options)
+        if key is not None:
+            with _LOCK:
+                _COMPILED[key] = executable
+                while len(_COMPILED) > _MAX_COMPILED:
+                    _COMPILED.popitem(last=False)
+    finally:
+        if key is not None:
+            with _LOCK:
+                _PENDING.pop(key).set()
+    return executable, time.perf_counter() - start
 
 
 class _Model(NamedTuple):
@@ -385,6 +414,58 @@ def _split_model(model: Any) -> _Model:
     static_leaves, static_def = jax.tree.flatten(static)
     structure = (params_def, static_def, tuple(static_leaves), labels)
     return _Model(params, static, labels, structure)
+
+
+#: The static half of an initialised model (model with None at its arrays, labels, structure)
+#: per config, recorded when its initialisation is traced.
+_STATIC: dict[Hashable, tuple[Any, tuple[str, ...], Hashable]] = {}
+
+
+#: XLA's backend optimisations are worth nothing for a program that runs once: without them
+#: the initialisation compiles in 1.0-1.2 s instead of 1.6-2.0 s (D-LinOSS, 2 blocks, CPU).
+_INIT_COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
+
+
+class _Start(NamedTuple):
+    """The state a run starts from."""
+
+    model: _Model
+    opt_state: Any
+    bn_state: Any
+    dropout_key: Any
+    compile_s: float  # seconds spent getting the initialisation's executable
+
+
+def _start(config: ModelConfig, options: TrainOptions, seed: int) -> _Start:
+    """The initial model, optimiser state, batch-norm state and dropout key of a run.
+
+    The whole initialisation is one compiled program per config. Run eagerly, each of its
+    dozens of random and arithmetic ops compiles on its own for every new shape (1.8-2.4 s per
+    model on a 2-core CPU); as one program it is compiled once per config, and compiled ahead
+    with the training step by `precompile`.
+    """
+    hp = _hyperparams(options)
+    key = jax.random.key(int(seed))
+
+    def make() -> Callable[..., Any]:
+        def init(key, hp):  # noqa: ANN001, ANN202
+            init_key, dropout_key = jax.random.split(key)
+            model, bn_state = eqx.nn.make_with_state(build)(config, key=init_key)
+            m = _split_model(model)
+            labels = jax.tree.unflatten(jax.tree.structure(m.params), m.labels)
+            opt_state = _optimizer(hp, labels).init(m.params)
+            with _LOCK:
+                _STATIC[config] = (m.static, m.labels, m.structure)
+            return m.params, opt_state, bn_state, dropout_key
+
+        return init
+
+    run, seconds = _compiled("init", config, make, (key, hp), _INIT_COMPILER_OPTIONS)
+    params, opt_state, bn_state, dropout_key = run(key, hp)
+    static, labels, structure = _STATIC[config]
+    return _Start(
+        _Model(params, static, labels, structure), opt_state, bn_state, dropout_key, seconds
+    )
 
 
 def _hyperparams(options: TrainOptions) -> dict[str, np.ndarray]:
@@ -642,6 +723,102 @@ def _check_inputs(config: Any, data: Any, options: Any, seed: Any) -> list[Any]:
     return splits
 
 
+class _Prepared(NamedTuple):
+    """What a run needs before its first step (`_prepare`)."""
+
+    splits: list[Any]  # train, validation, test
+    model: _Model
+    opt_state: Any
+    bn_state: Any
+    hp: Any
+    dropout_key: Any
+    train_data: Any
+    pool: Any
+    eval_batch: int
+    run_chunk: Callable[..., Any]
+    run_eval: Callable[..., Any]
+    compile_s: float
+
+
+def _prepare(config: ModelConfig, data: Any, options: TrainOptions, seed: int) -> _Prepared:
+    """Check the inputs, initialise, put the data on the device and get the executables."""
+    splits = _check_inputs(config, data, options, seed)
+    train_split, val_split, test_split = splits
+    _enable_persistent_cache()
+    kind = data.info.kind
+    m, opt_state, bn_state, dropout_key, compile_init = _start(config, options, seed)
+    hp = jax.device_put(_hyperparams(options))
+    steps_per_chunk = options.eval_every
+    batch = options.batch_size
+    train_data = _device_split(train_split)
+    pool = _pool(val_split, test_split)
+    eval_batch = min(max(val_split.n, test_split.n), 2 * batch)
+    train_args = (
+        m.params,
+        opt_state,
+        bn_state,
+        hp,
+        dropout_key,
+        np.int32(0),
+        np.zeros((steps_per_chunk, batch), np.int32),
+        np.zeros(steps_per_chunk, bool),
+        train_data,
+    )
+    eval_args = (
+        m.params,
+        bn_state,
+        pool,
+        np.zeros(eval_batch, np.int32),
+        np.zeros(eval_batch, bool),
+    )
+    run_chunk, compile_train = _compiled(
+        "train",
+        (m.structure, kind, steps_per_chunk),
+        lambda: _make_train_chunk(m, kind, steps_per_chunk),
+        train_args,
+    )
+    run_eval, compile_eval = _compiled(
+        "eval", (m.structure, kind), lambda: _make_eval(m, kind), eval_args
+    )
+    return _Prepared(
+        splits,
+        m,
+        opt_state,
+        bn_state,
+        hp,
+        dropout_key,
+        train_data,
+        pool,
+        eval_batch,
+        run_chunk,
+        run_eval,
+        compile_init + compile_train + compile_eval,
+    )
+
+
+def precompile(config: ModelConfig, data: Any, options: TrainOptions, *, seed: int = 0) -> float:
+    """Compile what `train` will need for this config, data shape and protocol, without
+    training; return the seconds it took (0.0 when everything was compiled already).
+
+    Meant for a background thread: a worker compiles the next trial's model while the current
+    one trains, so that trial starts with its executables ready. A `train` that needs an
+    executable being compiled meanwhile waits for it instead of compiling it again.
+
+    Raises:
+        ConfigError: as `train` does.
+
+    Example:
+        >>> import models, tasks
+        >>> data = tasks.load("basicmotions", seed=2345)
+        >>> cfg = models.fit_config(models.config("linoss", hidden=8, state=8, blocks=1),
+        ...                         data.info, include_time=False)
+        >>> opts = TrainOptions(max_steps=20, eval_every=10)
+        >>> precompile(cfg, data, opts) > 0, models.train(cfg, data, opts, seed=1).compile_s
+        (True, 0.0)
+    """
+    return _prepare(config, data, options, seed).compile_s
+
+
 def train(
     config: ModelConfig,
     data: Any,
@@ -679,55 +856,14 @@ def train(
         'accuracy'
     """
     started = time.perf_counter()
-    train_split, val_split, test_split = _check_inputs(config, data, options, seed)
-    _enable_persistent_cache()
-    kind = data.info.kind
+    r = _prepare(config, data, options, seed)
     metric = data.info.metric
     maximize = metric == "accuracy"
-
-    init_key, dropout_key = jax.random.split(jax.random.key(int(seed)))
-    model, bn_state = eqx.nn.make_with_state(build)(config, key=init_key)
-    m = _split_model(model)
-    hp = jax.device_put(_hyperparams(options))
-    labels = jax.tree.unflatten(jax.tree.structure(m.params), m.labels)
-    opt_state = _optimizer(_hyperparams(options), labels).init(m.params)
-    params = m.params
-
-    steps_per_chunk = options.eval_every
-    batch = options.batch_size
-    train_data = _device_split(train_split)
-    pool = _pool(val_split, test_split)
+    params, opt_state, bn_state, hp = r.model.params, r.opt_state, r.bn_state, r.hp
+    run_chunk, run_eval, pool, eval_batch = r.run_chunk, r.run_eval, r.pool, r.eval_batch
+    train_split, val_split, test_split = r.splits
     n_val, n_test = val_split.n, test_split.n
-    eval_batch = min(max(n_val, n_test), 2 * batch)
-
-    train_args = (
-        params,
-        opt_state,
-        bn_state,
-        hp,
-        dropout_key,
-        np.int32(0),
-        np.zeros((steps_per_chunk, batch), np.int32),
-        np.zeros(steps_per_chunk, bool),
-        train_data,
-    )
-    eval_args = (
-        params,
-        bn_state,
-        pool,
-        np.zeros(eval_batch, np.int32),
-        np.zeros(eval_batch, bool),
-    )
-    run_chunk, compile_train = _compiled(
-        "train",
-        (m.structure, kind, steps_per_chunk),
-        lambda: _make_train_chunk(m, kind, steps_per_chunk),
-        train_args,
-    )
-    run_eval, compile_eval = _compiled(
-        "eval", (m.structure, kind), lambda: _make_eval(m, kind), eval_args
-    )
-    compile_s = compile_train + compile_eval
+    steps_per_chunk, batch = options.eval_every, options.batch_size
 
     def evaluate(start: int, n: int) -> float:
         idx = np.arange(start, start + n, dtype=np.int32)
@@ -758,7 +894,15 @@ def train(
         active = np.arange(steps_per_chunk) < n
         tick = time.perf_counter()
         params, opt_state, bn_state, losses = run_chunk(
-            params, opt_state, bn_state, hp, dropout_key, np.int32(step), idx, active, train_data
+            params,
+            opt_state,
+            bn_state,
+            hp,
+            r.dropout_key,
+            np.int32(step),
+            idx,
+            active,
+            r.train_data,
         )
         losses = np.asarray(losses)[:n]
         train_s += time.perf_counter() - tick
@@ -794,7 +938,7 @@ def train(
         steps=int(step),
         best_step=int(best_step),
         wall_s=time.perf_counter() - started,
-        compile_s=float(compile_s),
+        compile_s=float(r.compile_s),
         examples_per_s=float(step * batch / train_s) if train_s > 0 else 0.0,
         device=str(device.device_kind),
         device_count=1,

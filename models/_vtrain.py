@@ -36,14 +36,12 @@ import time
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from models._config import ModelConfig
 from models._errors import ConfigError
-from models._registry import build
 from models._train import (
     TrainOptions,
     TrainResult,
@@ -55,10 +53,9 @@ from models._train import (
     _hyperparams,
     _make_eval,
     _make_train_chunk,
-    _optimizer,
     _peak_memory,
     _pool,
-    _split_model,
+    _start,
 )
 
 __all__ = ["train_batch", "batch_key", "TRACED_OPTIONS"]
@@ -178,20 +175,13 @@ def train_batch(
     kind, metric = data.info.kind, data.info.metric
     maximize = metric == "accuracy"
 
-    members = []
-    for seed, opts in zip(seeds, options, strict=True):
-        init_key, dropout_key = jax.random.split(jax.random.key(int(seed)))
-        model, bn_state = eqx.nn.make_with_state(build)(configs[0], key=init_key)
-        m = _split_model(model)
-        labels = jax.tree.unflatten(jax.tree.structure(m.params), m.labels)
-        opt_state = _optimizer(_hyperparams(opts), labels).init(m.params)
-        members.append((m, opt_state, bn_state, _hyperparams(opts), dropout_key))
-    m0 = members[0][0]
-    params = _stack([mb[0].params for mb in members])
-    opt_state = _stack([mb[1] for mb in members])
-    bn_state = _stack([mb[2] for mb in members])
-    hp = jax.device_put(_stack([mb[3] for mb in members]))
-    keys = _stack([mb[4] for mb in members])
+    starts = [_start(configs[0], o, s) for o, s in zip(options, seeds, strict=True)]
+    m0 = starts[0].model
+    params = _stack([st.model.params for st in starts])
+    opt_state = _stack([st.opt_state for st in starts])
+    bn_state = _stack([st.bn_state for st in starts])
+    hp = jax.device_put(_stack([_hyperparams(o) for o in options]))
+    keys = _stack([st.dropout_key for st in starts])
 
     steps_per_chunk = options[0].eval_every
     batch = options[0].batch_size
@@ -224,7 +214,7 @@ def train_batch(
         "vtrain", (m0.structure, kind, steps_per_chunk, k), make_train, train_args
     )
     run_eval, compile_eval = _compiled("veval", (m0.structure, kind, k), make_eval, eval_args)
-    compile_s = compile_train + compile_eval
+    compile_s = sum(st.compile_s for st in starts) + compile_train + compile_eval
 
     def evaluate(start: int, n: int) -> np.ndarray:
         idx = np.arange(start, start + n, dtype=np.int32)

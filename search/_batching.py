@@ -75,6 +75,7 @@ def preference_order(
     shape_of: Callable[[dict[str, Any]], Hashable | None],
     mine: set[Hashable],
     others: set[Hashable],
+    coming: frozenset[Hashable] | set[Hashable] = frozenset(),
 ) -> list[Any]:
     """Waiting trials in the order an idle worker should try to take them.
 
@@ -82,26 +83,30 @@ def preference_order(
         waiting: WAITING `FrozenTrial`s, oldest first.
         shape_of: the shape key of a point's parameters (`ShapeKeys`).
         mine: the shapes this worker has compiled.
-        others: the shapes the other workers have compiled.
+        others: the shapes the other workers have compiled or are compiling.
+        coming: the shapes this worker is compiling ahead (``--compile-ahead``).
 
     Returns:
-        The trials: shapes in `mine` first, then shapes in neither set, then the rest; oldest
-        first within each group (a stable sort).
+        The trials: shapes in `mine` first, then those in `coming`, then shapes nobody has,
+        then the rest; oldest first within each group (a stable sort). A shape compiling
+        ahead comes after the ready ones, so its compilation overlaps their training.
 
     Example:
         >>> from types import SimpleNamespace as T
-        >>> ts = [T(number=i, params={"h": h}, system_attrs={}) for i, h in enumerate([1, 2, 3])]
-        >>> [t.number for t in preference_order(ts, lambda p: p["h"], {3}, {1})]
-        [2, 1, 0]
+        >>> ts = [T(number=i, params={"h": h}, system_attrs={}) for i, h in enumerate([1, 2, 3, 4])]
+        >>> [t.number for t in preference_order(ts, lambda p: p["h"], {3}, {1}, {4})]
+        [2, 3, 1, 0]
     """
 
     def rank(trial: Any) -> int:
         shape = shape_of(waiting_params(trial))
         if shape is not None and shape in mine:
             return 0
-        if shape is None or shape not in others:
+        if shape is not None and shape in coming:
             return 1
-        return 2
+        if shape is None or shape not in others:
+            return 2
+        return 3
 
     return sorted(waiting, key=rank)
 
@@ -146,3 +151,26 @@ def train_batch_objective(params_list: list[dict[str, Any]], ctxs: list[Any]) ->
         )
         for r in results
     ]
+
+
+def first_new_shape(
+    waiting: Iterable[Any],
+    shape_of: Callable[[dict[str, Any]], Hashable | None],
+    known: set[Hashable],
+) -> tuple[Hashable, dict[str, Any]] | None:
+    """The shape and parameters of the oldest waiting trial whose shape is not in `known` (the
+    shapes some worker has compiled or is compiling), None when every shape is known: what a
+    worker should compile ahead (`search._runner`, ``--compile-ahead``).
+
+    Example:
+        >>> from types import SimpleNamespace as T
+        >>> ts = [T(number=i, params={"h": h}, system_attrs={}) for i, h in enumerate([1, 2, 3])]
+        >>> first_new_shape(ts, lambda p: p["h"], {1})
+        (2, {'h': 2})
+    """
+    for trial in waiting:
+        params = waiting_params(trial)
+        shape = shape_of(params)
+        if shape is not None and shape not in known:
+            return shape, params
+    return None

@@ -23,6 +23,10 @@ _BATCH_HELP = (
     "Train up to K waiting trials that differ only in traced values (learning rate, seed...) "
     "together in one vmapped program on one device; each stays its own trial (default 1)."
 )
+_AHEAD_HELP = (
+    "While a worker trains, compile the model of the next waiting grid point of another shape "
+    "in the background, so that trial starts compiled (default on)."
+)
 _RAY_HELP = "Ray cluster address (default: $RAY_ADDRESS, else a local Ray for this command)."
 
 
@@ -91,6 +95,9 @@ def start(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     objective: str | None = typer.Option(None, "--objective", hidden=True, help=_OBJ_HELP),
     batch_trials: int = typer.Option(1, "--batch-trials", help=_BATCH_HELP),
+    compile_ahead: bool = typer.Option(
+        True, "--compile-ahead/--no-compile-ahead", help=_AHEAD_HELP
+    ),
 ) -> None:
     """Start a study (or continue the one of that name) and run it on Ray."""
     from search._start import start_study
@@ -117,6 +124,7 @@ def start(
             seed=seed,
             objective=objective,
             batch_trials=batch_trials,
+            compile_ahead=compile_ahead,
             **hooks,
         )
 
@@ -135,6 +143,9 @@ def resume(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     objective: str | None = typer.Option(None, "--objective", hidden=True, help=_OBJ_HELP),
     batch_trials: int = typer.Option(1, "--batch-trials", help=_BATCH_HELP),
+    compile_ahead: bool = typer.Option(
+        True, "--compile-ahead/--no-compile-ahead", help=_AHEAD_HELP
+    ),
 ) -> None:
     """Continue a study with its recorded settings; run only what is unfinished."""
     from search._start import resume_study
@@ -149,6 +160,7 @@ def resume(
             cpus_per_trial=cpus_per_trial,
             objective=objective,
             batch_trials=batch_trials,
+            compile_ahead=compile_ahead,
             **hooks,
         )
 

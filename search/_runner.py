@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from search._batching import ShapeKeys, preference_order
+from search._batching import ShapeKeys, first_new_shape, preference_order, waiting_params
 from search._ray import worker_env
 from search._worker import TrialWorker, WorkerSpec
 from studies._errors import StudyError
@@ -79,6 +79,9 @@ class RunOptions:
         poll_s: the longest the loop waits for a result before looking around again.
         batch_trials: up to this many waiting trials of one shape go to a worker together
             and train in one vmapped program (``--batch-trials``; `search._batching`).
+        compile_ahead: with each trial, hand the worker the parameters of a waiting trial of a
+            shape no worker has compiled; it compiles that shape in the background while it
+            trains, and the scheduler gives it that shape next (``--no-compile-ahead``: off).
     """
 
     workers: int
@@ -87,6 +90,7 @@ class RunOptions:
     heartbeat_s: int = HEARTBEAT_S
     poll_s: float = 0.5
     batch_trials: int = 1
+    compile_ahead: bool = True
 
 
 @dataclass
@@ -105,6 +109,7 @@ class _Counters:
     retries: int = 0
     requeued_stale: int = 0
     interrupted: int = 0
+    compiled_ahead: int = 0
     trial_s: list[float] = field(default_factory=list)
 
 
@@ -155,6 +160,8 @@ class Runner:
         # compile-aware scheduling: the shapes each worker has been given (search._batching)
         self.shape_of = ShapeKeys(space, spec.task, spec.protocol)
         self.compiled: dict[Any, set[Any]] = {}
+        self.coming: dict[Any, Any] = {}  # the shape each worker compiles ahead
+        self._waiting_seen: list[Any] = []
 
     # ------------------------------------------------------------------ workers
     def _new_actor(self) -> Any:
@@ -187,10 +194,43 @@ class Runner:
 
     def _order(self, actor: Any) -> Any:
         """The order in which `actor` should try the waiting trials: shapes it has compiled,
-        then shapes no other worker has, then the rest (`search._batching.preference_order`)."""
+        the shape it is compiling ahead, shapes no other worker has, then the rest
+        (`search._batching.preference_order`). The waiting trials it was given are kept for
+        `_ahead`."""
         mine = self.compiled.get(actor, set())
-        others = set().union(*(v for a, v in self.compiled.items() if a is not actor))
-        return lambda waiting: preference_order(waiting, self.shape_of, mine, others)
+        coming = {self.coming[actor]} if actor in self.coming else set()
+        others = set().union(
+            *(v for a, v in self.compiled.items() if a is not actor),
+            (v for a, v in self.coming.items() if a is not actor),
+        )
+
+        def order(waiting: list[Any]) -> list[Any]:
+            self._waiting_seen = waiting
+            return preference_order(waiting, self.shape_of, mine, others, coming)
+
+        return order
+
+    def _ahead(self, actor: Any, taken: set[int]) -> dict[str, Any] | None:
+        """With ``--compile-ahead``: the parameters of a waiting trial (not one of `taken`)
+        whose shape no worker has compiled or is compiling, for `actor` to compile while it
+        trains; None when there is none or the actor still has one coming. The scheduler
+        gives the actor that shape once its compiled shapes run out, and the other workers
+        prefer other shapes."""
+        if not self.options.compile_ahead or self.options.batch_trials > 1:
+            return None
+        waiting = [t for t in self._waiting_seen if t._trial_id not in taken]
+        if actor in self.coming:
+            if any(self.shape_of(waiting_params(t)) == self.coming[actor] for t in waiting):
+                return None
+            del self.coming[actor]  # its trials went elsewhere: look for another shape
+        known = set().union(*self.compiled.values(), self.coming.values())
+        found = first_new_shape(waiting, self.shape_of, known)
+        if found is None:
+            return None
+        shape, params = found
+        self.coming[actor] = shape
+        self.counters.compiled_ahead += 1
+        return params
 
     def _next_trials(self, actor: Any) -> list[Any]:
         """The trials to give `actor`: a waiting one (preferring shapes it has compiled) and,
@@ -219,6 +259,7 @@ class Runner:
         return trials
 
     def _dispatch(self, actor: Any) -> bool:
+        self._waiting_seen = []
         trials = self._next_trials(actor)
         if not trials:
             return False
@@ -235,11 +276,13 @@ class Runner:
             shape = self.shape_of(params)
             if shape is not None:
                 self.compiled.setdefault(actor, set()).add(shape)
+                if self.coming.get(actor) == shape:
+                    del self.coming[actor]
         if not ids:
             self.idle.append(actor)
             return True
         if len(ids) == 1:
-            ref = actor.run.remote(ids[0], params_list[0])
+            ref = actor.run.remote(ids[0], params_list[0], self._ahead(actor, set(ids)))
         else:
             ref = actor.run_batch.remote(ids, params_list)
         self.inflight[ref] = _Slot(actor, tuple(ids), trials[0].number, time.perf_counter())
@@ -249,6 +292,7 @@ class Runner:
     def _worker_died(self, slot: _Slot, reason: str) -> None:
         self.counters.worker_deaths += 1
         self.compiled.pop(slot.actor, None)
+        self.coming.pop(slot.actor, None)
         for trial_id in slot.trial_ids:
             trial = self.storage.get_trial(trial_id)
             if trial.state.is_finished():
@@ -337,6 +381,7 @@ class Runner:
             retries=c.retries,
             requeued_stale=c.requeued_stale,
             interrupted=c.interrupted,
+            compiled_ahead=c.compiled_ahead,
             mean_trial_s=(sum(c.trial_s) / len(c.trial_s)) if c.trial_s else None,
         )
         return status

@@ -219,6 +219,7 @@ def _run(
     on_ready: Callable[[dict[str, Any]], None] | None,
     stop: Any,
     batch_trials: int = 1,
+    compile_ahead: bool = True,
 ) -> dict[str, Any]:
     """Open the storage, connect to Ray, create/continue the study and run it."""
     import os
@@ -290,6 +291,7 @@ def _run(
             gpus_per_trial=gpus,
             heartbeat_s=heartbeat_seconds(),
             batch_trials=batch_trials,
+            compile_ahead=compile_ahead,
         )
         ready = {
             "name": name,
@@ -339,11 +341,14 @@ def start_study(
     on_ready: Callable[[dict[str, Any]], None] | None = None,
     stop: Any = None,
     batch_trials: int = 1,
+    compile_ahead: bool = True,
 ) -> dict[str, Any]:
     """Start (or continue) a study and run it to the end; return its summary.
 
     The arguments are those of ``ssmtune study start`` (`batch_trials`: ``--batch-trials``:
-    up to that many waiting trials of one shape train together, `search._batching`);
+    up to that many waiting trials of one shape train together, `search._batching`;
+    `compile_ahead`: a worker compiles the next waiting shape while it trains, see
+    `search._runner`);
     `objective` (``module:function``, the
     signature of `search._worker.train_objective`) replaces the training (benchmarks of the
     orchestration overhead, tests; it is recorded and reused by `resume`), `progress` receives status updates, `on_ready` the study
@@ -385,6 +390,7 @@ def start_study(
         on_ready=on_ready,
         stop=stop,
         batch_trials=batch_trials,
+        compile_ahead=compile_ahead,
     )
 
 
@@ -401,6 +407,7 @@ def resume_study(
     on_ready: Callable[[dict[str, Any]], None] | None = None,
     stop: Any = None,
     batch_trials: int = 1,
+    compile_ahead: bool = True,
 ) -> dict[str, Any]:
     """Continue study `name` with its recorded settings; run only what is unfinished.
 
@@ -434,4 +441,5 @@ def resume_study(
         on_ready=on_ready,
         stop=stop,
         batch_trials=batch_trials,
+        compile_ahead=compile_ahead,
     )

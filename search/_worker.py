@@ -17,15 +17,20 @@ The objective is pluggable: ``module:function`` with the signature of `train_obj
 from __future__ import annotations
 
 import importlib
+import logging
 import math
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["WorkerSpec", "TrialContext", "TrialOutcome", "TrialWorker", "train_objective"]
+
+_log = logging.getLogger(__name__)
+_CACHE_LOCK = threading.Lock()
 
 #: The objective of real studies.
 DEFAULT_OBJECTIVE = "search._worker:train_objective"
@@ -90,21 +95,26 @@ class TrialContext:
 
     def dataset(self) -> Any:
         """The task's data for the study's seed, loaded once per worker."""
-        key = ("data", self.spec.task, self.spec.seed)
-        if key not in self.cache:
-            import tasks
+        import tasks
 
-            self.cache[key] = tasks.load(self.spec.task, seed=self.spec.seed)
-        return self.cache[key]
+        return self._once(
+            ("data", self.spec.task, self.spec.seed),
+            tasks.load,
+            self.spec.task,
+            seed=self.spec.seed,
+        )
 
     def space(self) -> Any:
         """The study's search space, loaded once per worker."""
-        key = ("space", self.spec.space)
-        if key not in self.cache:
-            import spaces
+        import spaces
 
-            self.cache[key] = spaces.get(self.spec.space)
-        return self.cache[key]
+        return self._once(("space", self.spec.space), spaces.get, self.spec.space)
+
+    def _once(self, key: Any, load: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with _CACHE_LOCK:  # a trial and the compile-ahead thread may ask at the same time
+            if key not in self.cache:
+                self.cache[key] = load(*args, **kwargs)
+            return self.cache[key]
 
 
 def train_objective(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
@@ -128,6 +138,18 @@ def train_objective(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
     )
 
 
+def train_objective_precompile(params: dict[str, Any], ctx: TrialContext) -> float:
+    """Compile what `train_objective` will need for `params` (`models.precompile`), without
+    training: the worker runs it in the background for the next shape (``--compile-ahead``).
+    Returns the seconds spent compiling."""
+    import models
+
+    data = ctx.dataset()
+    config, options = ctx.space().to_config(params, task_info=data.info)
+    options = options.replace(**ctx.spec.protocol)
+    return models.precompile(config, data, options, seed=ctx.spec.seed)
+
+
 def train_objective_batch(
     params_list: list[dict[str, Any]], ctxs: list[TrialContext]
 ) -> list[TrialOutcome]:
@@ -143,10 +165,11 @@ def _load_objective(path: str) -> Callable[[dict[str, Any], TrialContext], Trial
     return getattr(importlib.import_module(module), name)
 
 
-def _load_batch_objective(path: str) -> Callable[..., list[TrialOutcome]] | None:
-    """The objective's batch form (``module:function_batch``), None when it has none."""
+def _load_form(path: str, form: str) -> Callable[..., Any] | None:
+    """A form of the objective (``module:function_<form>``: ``batch``, ``precompile``), None
+    when it has none."""
     module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), f"{name}_batch", None)
+    return getattr(importlib.import_module(module), f"{name}_{form}", None)
 
 
 def _set_attrs(
@@ -209,15 +232,21 @@ class TrialWorker:
             )
         return self._study
 
-    def run(self, trial_id: int, params: dict[str, Any]) -> dict[str, Any]:
+    def run(
+        self, trial_id: int, params: dict[str, Any], ahead: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Train trial `trial_id` with `params`, store its result; return a summary.
 
         The summary (state, value, status, wall_s) is for the runner's progress only: the
-        storage already holds the trial's result when this returns.
+        storage already holds the trial's result when this returns. `ahead`: the parameters
+        of a trial of another shape this worker will get later; its model is compiled in a
+        background thread meanwhile (the objective's ``_precompile`` form, if it has one).
         """
         from optuna.trial import TrialState
 
         ctx = self._claim(trial_id)
+        if ahead is not None:
+            self._compile_ahead(ahead, ctx)
         start = time.perf_counter()
         try:
             outcome = _load_objective(self.spec.objective)(params, ctx)
@@ -235,7 +264,7 @@ class TrialWorker:
         An objective without a batch form runs the trials one after the other."""
         from optuna.trial import TrialState
 
-        batch = _load_batch_objective(self.spec.objective)
+        batch = _load_form(self.spec.objective, "batch")
         if batch is None or len(trial_ids) == 1:
             return [self.run(t, p) for t, p in zip(trial_ids, params_list, strict=True)]
         ctxs = [self._claim(t) for t in trial_ids]
@@ -253,6 +282,21 @@ class TrialWorker:
             self._record(t, o, o.wall_s if o.wall_s is not None else wall)
             for t, o in zip(trial_ids, outcomes, strict=True)
         ]
+
+    def _compile_ahead(self, params: dict[str, Any], ctx: TrialContext) -> None:
+        """Start compiling the model of `params` in a background thread. A failure there is
+        only logged: the trial itself will fail (or compile) when it runs."""
+        precompile = _load_form(self.spec.objective, "precompile")
+        if precompile is None:
+            return
+
+        def work() -> None:
+            try:
+                precompile(params, ctx)
+            except Exception as exc:  # noqa: BLE001 - the trial reports it when it runs
+                _log.warning("compiling ahead for %s failed: %s", params, _one_line(exc))
+
+        threading.Thread(target=work, name="ssmtune-compile-ahead", daemon=True).start()
 
     def _claim(self, trial_id: int) -> TrialContext:
         """Mark the trial as this worker's (pid, node) and make its context."""

@@ -36,7 +36,7 @@ def basicmotions() -> tasks.Dataset:
 
 
 def tiny(data: tasks.Dataset, name: str = "linoss", include_time: bool = False, **fields):
-    base = models.config(name, hidden=16, state=16, blocks=1, **fields)
+    base = models.config(name, **{"hidden": 16, "state": 16, "blocks": 1, **fields})
     return models.fit_config(base, data.info, include_time)
 
 
@@ -207,6 +207,56 @@ def test_changing_only_optimiser_scalars_compiles_nothing(basicmotions):
     finally:
         jax.monitoring.unregister_event_duration_listener(listener)
     assert dict(_train._TRACES) == traces
+    assert compiles == []
+
+
+def test_precompile_then_train_compiles_nothing(basicmotions):
+    cfg = tiny(basicmotions, hidden=24)  # a shape no other test compiles
+    options = opts(max_steps=25)
+    assert models.precompile(cfg, basicmotions, options, seed=3) > 0
+    traces = dict(_train._TRACES)
+    assert models.precompile(cfg, basicmotions, options, seed=4) == 0.0
+    result = models.train(cfg, basicmotions, options, seed=5)
+    assert result.compile_s == 0.0 and result.steps == 25
+    assert dict(_train._TRACES) == traces
+
+
+def test_threads_asking_for_one_new_shape_compile_it_once(basicmotions):
+    import threading
+
+    cfg = tiny(basicmotions, hidden=20)
+    traces = dict(_train._TRACES)
+    seconds: list[float] = []
+    start = threading.Barrier(3)
+
+    def ask() -> None:
+        start.wait()
+        seconds.append(models.precompile(cfg, basicmotions, opts(max_steps=25), seed=0))
+
+    threads = [threading.Thread(target=ask) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert _train._TRACES["train"] == traces.get("train", 0) + 1
+    assert _train._TRACES["eval"] == traces.get("eval", 0) + 1
+    assert len(seconds) == 3 and all(s > 0 for s in seconds)  # the waiters count their wait
+
+
+def test_initialisation_is_one_compiled_program_per_config(basicmotions):
+    cfg = tiny(basicmotions, hidden=12)
+    compiles = []
+
+    def listener(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(duration)
+
+    models.train(cfg, basicmotions, opts(max_steps=25), seed=0)
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:  # another seed, same config: nothing to compile, not even one eager op
+        assert models.train(cfg, basicmotions, opts(max_steps=25), seed=1).compile_s == 0.0
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
     assert compiles == []
 
 

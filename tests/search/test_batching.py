@@ -15,7 +15,7 @@ import pytest
 from optuna.trial import TrialState
 
 import spaces
-from search._batching import ShapeKeys, preference_order
+from search._batching import ShapeKeys, first_new_shape, preference_order
 from search._start import start_study
 from search._worker import TrialContext, TrialOutcome
 from studies._study import point_key
@@ -41,6 +41,23 @@ def fake_batch(params_list: list[dict], ctxs: list[TrialContext]) -> list[TrialO
     return out
 
 
+#: Shapes "compiled" in this worker process (fake_ahead and its precompile form).
+_READY: set[tuple] = set()
+
+
+def fake_ahead(params: dict, ctx: TrialContext) -> TrialOutcome:
+    """One trial: compile_s 1 when its shape was neither compiled ahead nor run here before."""
+    shape = (params["hidden"], params["include_time"])
+    cold = shape not in _READY
+    _READY.add(shape)
+    return TrialOutcome(val=params["lr"], status="ok", steps=10, compile_s=float(cold))
+
+
+def fake_ahead_precompile(params: dict, ctx: TrialContext) -> float:
+    _READY.add((params["hidden"], params["include_time"]))
+    return 0.5
+
+
 def test_shape_keys_ignore_traced_values():
     shape = ShapeKeys(spaces.get(GRID_TOML), "basicmotions", PROTOCOL)
     a = {"lr": 1e-4, "hidden": 16, "include_time": True}
@@ -62,6 +79,19 @@ def test_preference_order():
     assert order({3}, {1}) == [2, 1, 0, 3]  # mine, then nobody's, then others'
     assert order(set(), set()) == [0, 1, 2, 3]  # oldest first
     assert order({1}, {2, 3}) == [0, 3, 1, 2]
+    coming = [t.number for t in preference_order(ts, lambda p: p.get("h"), {1}, set(), {3})]
+    assert coming == [0, 3, 2, 1]  # compiled, then compiling ahead, then new
+
+
+def test_first_new_shape():
+    ts = [
+        SimpleNamespace(number=i, params={}, system_attrs={"fixed_params": {"h": h}})
+        for i, h in enumerate([1, 2, 3, 2])
+    ]
+    assert first_new_shape(ts, lambda p: p.get("h"), {1}) == (2, {"h": 2})
+    assert first_new_shape(ts, lambda p: p.get("h"), {1, 2}) == (3, {"h": 3})
+    assert first_new_shape(ts, lambda p: p.get("h"), {1, 2, 3}) is None
+    assert first_new_shape(ts, lambda p: None, set()) is None  # points that do not build
 
 
 @pytest.mark.usefixtures("ray_local")
@@ -85,6 +115,32 @@ def test_runner_batches_trials_of_one_shape(sqlite_url, batch):
     assert {t.user_attrs["wall_s"] for t in done} == {float(batch)}
     assert all(t.intermediate_values == {10: t.params["lr"]} for t in done)
     assert all(t.value == t.params["lr"] for t in done)
+
+
+@pytest.mark.usefixtures("ray_local")
+@pytest.mark.parametrize("ahead", [True, False])
+def test_compile_ahead_leaves_only_the_first_shape_cold(sqlite_url, ahead):
+    summary = start_study(
+        task="basicmotions",
+        space=GRID_TOML,
+        storage=sqlite_url,
+        workers=1,
+        max_steps=20,
+        eval_every=10,
+        compile_ahead=ahead,
+        objective="tests.search.test_batching:fake_ahead",
+        name="a",
+    )
+    study = optuna.load_study(study_name="a", storage=sqlite_url)
+    done = sorted(study.get_trials(states=(TrialState.COMPLETE,)), key=lambda t: t.datetime_start)
+    assert len(done) == 18 and summary["n_complete"] == 18
+    cold = [t.number for t in done if t.user_attrs["compile_s"] == 1.0]
+    # a fresh worker process per study: every shape is cold unless it was compiled ahead
+    assert len(cold) == (1 if ahead else 6)
+    assert summary["compiled_ahead"] == (5 if ahead else 0)
+    if ahead:  # a shape's 3 trials run back to back: the next shape compiles meanwhile
+        shapes = [(t.params["hidden"], t.params["include_time"]) for t in done]
+        assert all(len(set(shapes[i : i + 3])) == 1 for i in range(0, 18, 3))
 
 
 def test_batch_trials_must_be_positive(sqlite_url):
