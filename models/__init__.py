@@ -23,7 +23,7 @@ from models._train import (
     train,
     train_option_names,
 )
-from models._vtrain import batch_key, train_batch
+from models._vtrain import batch_key, compile_key, train_batch
 
 __all__ = [
     "ConfigError",
@@ -52,4 +52,5 @@ __all__ = [
     "fit_config",
     "train_batch",
     "batch_key",
+    "compile_key",
 ]

@@ -436,8 +436,32 @@ class _Start(NamedTuple):
     compile_s: float  # seconds spent getting the initialisation's executable
 
 
-def _start(config: ModelConfig, options: TrainOptions, seed: int) -> _Start:
-    """The initial model, optimiser state, batch-norm state and dropout key of a run.
+def _time_slot(config: ModelConfig) -> ModelConfig:
+    """`config` with one more input channel: the place of the time channel."""
+    return dataclasses.replace(config, in_channels=config.in_channels + 1)
+
+
+def _empty_time(split: Any) -> Any:
+    """`split` with a zero channel in front, where `tasks.add_time` puts the time channel."""
+    zeros = np.zeros((*split.x.shape[:-1], 1), split.x.dtype)
+    return split._replace(x=np.concatenate([zeros, split.x], axis=-1))
+
+
+def _widen(model: Any, wide: ModelConfig) -> Any:
+    """`model` with an encoder for ``wide.in_channels`` inputs: a zero weight column for the
+    empty time channel in front, the model's own weights for the other channels."""
+    enc = model.encoder
+    weight = jnp.concatenate([jnp.zeros_like(enc.weight[:, :1]), enc.weight], axis=1)
+    lin = eqx.nn.Linear(wide.in_channels, wide.hidden, key=jax.random.key(0))
+    lin = eqx.tree_at(lambda e: (e.weight, e.bias), lin, (weight, enc.bias))
+    return eqx.tree_at(lambda m: m.encoder, model, lin)
+
+
+def _start(
+    config: ModelConfig, options: TrainOptions, seed: int, *, time_slot: bool = False
+) -> _Start:
+    """The initial model, optimiser state, batch-norm state and dropout key of a run;
+    `time_slot`: the model widened for an empty time channel (`_widen`).
 
     The whole initialisation is one compiled program per config. Run eagerly, each of its
     dozens of random and arithmetic ops compiles on its own for every new shape (1.8-2.4 s per
@@ -446,23 +470,26 @@ def _start(config: ModelConfig, options: TrainOptions, seed: int) -> _Start:
     """
     hp = _hyperparams(options)
     key = jax.random.key(int(seed))
+    cache_key = (config, time_slot)
 
     def make() -> Callable[..., Any]:
         def init(key, hp):  # noqa: ANN001, ANN202
             init_key, dropout_key = jax.random.split(key)
             model, bn_state = eqx.nn.make_with_state(build)(config, key=init_key)
+            if time_slot:
+                model = _widen(model, _time_slot(config))
             m = _split_model(model)
             labels = jax.tree.unflatten(jax.tree.structure(m.params), m.labels)
             opt_state = _optimizer(hp, labels).init(m.params)
             with _LOCK:
-                _STATIC[config] = (m.static, m.labels, m.structure)
+                _STATIC[cache_key] = (m.static, m.labels, m.structure)
             return m.params, opt_state, bn_state, dropout_key
 
         return init
 
-    run, seconds = _compiled("init", config, make, (key, hp), _INIT_COMPILER_OPTIONS)
+    run, seconds = _compiled("init", cache_key, make, (key, hp), _INIT_COMPILER_OPTIONS)
     params, opt_state, bn_state, dropout_key = run(key, hp)
-    static, labels, structure = _STATIC[config]
+    static, labels, structure = _STATIC[cache_key]
     return _Start(
         _Model(params, static, labels, structure), opt_state, bn_state, dropout_key, seconds
     )
@@ -723,6 +750,21 @@ def _check_inputs(config: Any, data: Any, options: Any, seed: Any) -> list[Any]:
     return splits
 
 
+def _inputs(config: Any, data: Any, options: Any, seed: Any) -> tuple[list[Any], bool]:
+    """The checked splits, and whether the run gets an empty time channel.
+
+    A run without the time channel trains on an input with an empty (zero) one in its place
+    and an encoder whose weight column for it is zero: the zero input gives that column a zero
+    gradient, so it stays zero under every optimiser here, and the run computes what it would
+    without the channel. Runs with and without the time channel thus share one compiled
+    training step (`compile_key`): a grid over include_time compiles half as often.
+    """
+    splits = _check_inputs(config, data, options, seed)
+    if options.include_time:
+        return splits, False
+    return [_empty_time(s) for s in splits], True
+
+
 class _Prepared(NamedTuple):
     """What a run needs before its first step (`_prepare`)."""
 
@@ -742,11 +784,13 @@ class _Prepared(NamedTuple):
 
 def _prepare(config: ModelConfig, data: Any, options: TrainOptions, seed: int) -> _Prepared:
     """Check the inputs, initialise, put the data on the device and get the executables."""
-    splits = _check_inputs(config, data, options, seed)
+    splits, time_slot = _inputs(config, data, options, seed)
     train_split, val_split, test_split = splits
     _enable_persistent_cache()
     kind = data.info.kind
-    m, opt_state, bn_state, dropout_key, compile_init = _start(config, options, seed)
+    m, opt_state, bn_state, dropout_key, compile_init = _start(
+        config, options, seed, time_slot=time_slot
+    )
     hp = jax.device_put(_hyperparams(options))
     steps_per_chunk = options.eval_every
     batch = options.batch_size

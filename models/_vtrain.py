@@ -46,19 +46,20 @@ from models._train import (
     TrainOptions,
     TrainResult,
     _Batches,
-    _check_inputs,
     _compiled,
     _device_split,
     _enable_persistent_cache,
     _hyperparams,
+    _inputs,
     _make_eval,
     _make_train_chunk,
     _peak_memory,
     _pool,
     _start,
+    _time_slot,
 )
 
-__all__ = ["train_batch", "batch_key", "TRACED_OPTIONS"]
+__all__ = ["train_batch", "batch_key", "compile_key", "TRACED_OPTIONS"]
 
 #: TrainOptions fields that enter the compiled step as arrays (or only the host loop), so
 #: members of one batch may differ in them.
@@ -88,6 +89,23 @@ def batch_key(config: ModelConfig, options: TrainOptions) -> Hashable:
         True
     """
     return (config, tuple(getattr(options, name) for name in _SHAPE_OPTIONS))
+
+
+def compile_key(config: ModelConfig, options: TrainOptions) -> Hashable:
+    """What two trials must share to use one compiled training step in a worker: `batch_key`,
+    with a run without the time channel counted as one with it (`models.train` gives such a
+    run an empty time channel), so include_time True and False share an executable.
+
+    Example:
+        >>> import models
+        >>> a = models.config("linoss", hidden=16, in_channels=6)
+        >>> b = models.config("linoss", hidden=16, in_channels=7)
+        >>> compile_key(a, TrainOptions()) == compile_key(b, TrainOptions(include_time=True))
+        True
+    """
+    if not options.include_time:
+        config, options = _time_slot(config), options.replace(include_time=True)
+    return batch_key(config, options)
 
 
 def _check_members(
@@ -169,13 +187,15 @@ def train_batch(
     callbacks = list(callbacks) if callbacks is not None else [None] * k
     if len(callbacks) != k:
         raise ConfigError(f"train_batch(): {len(callbacks)} callbacks for {k} members")
-    splits = [_check_inputs(configs[0], data, o, s) for o, s in zip(options, seeds, strict=True)]
-    train_split, val_split, test_split = splits[0]
+    checked = [_inputs(configs[0], data, o, s) for o, s in zip(options, seeds, strict=True)]
+    (train_split, val_split, test_split), time_slot = checked[0]
     _enable_persistent_cache()
     kind, metric = data.info.kind, data.info.metric
     maximize = metric == "accuracy"
 
-    starts = [_start(configs[0], o, s) for o, s in zip(options, seeds, strict=True)]
+    starts = [
+        _start(configs[0], o, s, time_slot=time_slot) for o, s in zip(options, seeds, strict=True)
+    ]
     m0 = starts[0].model
     params = _stack([st.model.params for st in starts])
     opt_state = _stack([st.opt_state for st in starts])

@@ -1,17 +1,22 @@
 """Compile-aware scheduling and vectorized trials: the runner's two ways of paying less
 compilation and fewer launches per trial.
 
-A trial's *shape* is `models.batch_key` of its config and options: everything that is compiled
-into the training step (the model config, batch size, evaluation interval, time channel), but
-not the values that are traced (learning rates, weight decays, schedule, step budget, seed).
-Two trials of one shape share one executable in a worker's in-process cache.
+A trial's *shape* is `models.compile_key` of its config and options: everything that is
+compiled into the training step (the model config, batch size, evaluation interval), but not
+the values that are traced (learning rates, weight decays, schedule, step budget, seed) nor the
+time channel (a run without it trains with an empty one). Two trials of one shape share one
+executable in a worker's in-process cache. Trials that train together in one vmapped program
+must also agree on the time channel: their *batch shape* is `models.batch_key`.
 
 - Compile-aware scheduling (`preference_order`): an idle worker takes, among the waiting
-  trials, first one whose shape it has already compiled, then one whose shape no other worker
-  has compiled (so that the workers split the shapes between them instead of each compiling
-  all of them), then the oldest. JAX's persistent compilation cache (``$SSMTUNE_CACHE``, one
-  folder per machine, see `models.compilation_cache_dir`) lets a worker load what another
-  worker of the same machine compiled.
+  trials, first one whose shape it has already compiled, then the shape it is compiling ahead,
+  then one whose shape no other worker has (so that the workers split the shapes between them
+  instead of each compiling all of them), then the oldest. JAX's persistent compilation cache
+  (``$SSMTUNE_CACHE``, one folder per machine, see `models.compilation_cache_dir`) lets a
+  worker load what another worker of the same machine compiled.
+- Compiling ahead (``--compile-ahead``, on by default; `first_new_shape`): with each trial the
+  runner hands the worker the parameters of a waiting trial of a shape nobody has; the worker
+  compiles it in a background thread while it trains (`models.precompile`).
 - Vectorized trials (``--batch-trials K``): up to K waiting trials of one shape go to one
   worker together and train in one vmapped program (`models.train_batch`); each stays its own
   Optuna trial with its own reports, pruning and share of the cost (`train_batch_objective`).
@@ -22,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
-__all__ = ["ShapeKeys", "preference_order", "train_batch_objective"]
+__all__ = ["ShapeKeys", "first_new_shape", "preference_order", "train_batch_objective"]
 
 
 class ShapeKeys:
@@ -32,12 +37,17 @@ class ShapeKeys:
         space: the study's `spaces.Space`.
         task: the task's name (its info is read once).
         protocol: the study's max_steps / eval_every / patience overrides.
+        batch: the batch shape (`models.batch_key`) instead of the compile shape
+            (`models.compile_key`).
     """
 
-    def __init__(self, space: Any, task: str, protocol: dict[str, int]) -> None:
+    def __init__(
+        self, space: Any, task: str, protocol: dict[str, int], *, batch: bool = False
+    ) -> None:
         self.space = space
         self.task = task
         self.protocol = dict(protocol)
+        self.batch = batch
         self._info: Any = None
         self._cache: dict[Hashable, Hashable | None] = {}
 
@@ -59,7 +69,7 @@ class ShapeKeys:
             config, options = self.space.to_config(params, task_info=self._info)
             options = options.replace(**self.protocol)
             config = models.fit_config(config, self._info, options.include_time)
-            return models.batch_key(config, options)
+            return (models.batch_key if self.batch else models.compile_key)(config, options)
         except Exception:  # a point that does not build: no shape, no preference
             return None
 

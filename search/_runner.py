@@ -159,6 +159,7 @@ class Runner:
         self._t0 = time.perf_counter()
         # compile-aware scheduling: the shapes each worker has been given (search._batching)
         self.shape_of = ShapeKeys(space, spec.task, spec.protocol)
+        self.batch_of = ShapeKeys(space, spec.task, spec.protocol, batch=True)
         self.compiled: dict[Any, set[Any]] = {}
         self.coming: dict[Any, Any] = {}  # the shape each worker compiles ahead
         self._waiting_seen: list[Any] = []
@@ -245,11 +246,11 @@ class Runner:
             return [self.study.ask()]
         trials = [trial]
         if self.options.batch_trials > 1:
-            shape = self.shape_of(_params_of(self.storage, trial._trial_id))
+            shape = self.batch_of(_params_of(self.storage, trial._trial_id))
             if shape is not None:
 
                 def same_shape(waiting: list[Any]) -> list[Any]:
-                    return [t for t in waiting if self.shape_of(_fixed_params(t)) == shape]
+                    return [t for t in waiting if self.batch_of(_fixed_params(t)) == shape]
 
                 while len(trials) < self.options.batch_trials:
                     more = pop_waiting(self.study, order=same_shape)

@@ -9,6 +9,7 @@ import math
 import sys
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -258,6 +259,46 @@ def test_initialisation_is_one_compiled_program_per_config(basicmotions):
     finally:
         jax.monitoring.unregister_event_duration_listener(listener)
     assert compiles == []
+
+
+@pytest.mark.parametrize("name", ["linoss", "d-linoss", "s4d", "lru"])
+def test_an_empty_time_channel_changes_nothing(basicmotions, name):
+    import equinox as eqx
+
+    cfg = tiny(basicmotions, name)
+    model, state = eqx.nn.make_with_state(models.build)(cfg, key=jax.random.key(0))
+    wide = _train._widen(model, _train._time_slot(cfg))
+    x = jnp.asarray(basicmotions.train.x[:4])
+    mask = jnp.asarray(basicmotions.train.mask[:4])
+    x_wide = jnp.concatenate([jnp.zeros_like(x[..., :1]), x], axis=-1)
+    k = jax.random.key(1)  # the same dropout masks for both
+
+    def fresh():  # equinox refuses to reuse a state object
+        return jax.tree.map(lambda a: a, state)
+
+    out, _ = models.apply(model, fresh(), x, mask, key=k)
+    out_wide, _ = models.apply(wide, fresh(), x_wide, mask, key=k)
+    np.testing.assert_allclose(out_wide, out, rtol=1e-6, atol=1e-6)
+
+    def loss(m):
+        return jnp.sum(models.apply(m, fresh(), x_wide, mask, key=k)[0] ** 2)
+
+    grad = jax.grad(loss)(wide).encoder.weight
+    assert grad.shape == (16, basicmotions.info.channels + 1)
+    assert np.all(np.asarray(grad[:, 0]) == 0.0) and np.any(np.asarray(grad[:, 1:]) != 0.0)
+
+
+def test_runs_with_and_without_time_share_the_training_step(basicmotions):
+    cfg = tiny(basicmotions, hidden=28)
+    models.train(cfg, basicmotions, opts(max_steps=25), seed=0)
+    traces = dict(_train._TRACES)
+    with_time = tiny(basicmotions, include_time=True, hidden=28)
+    result = models.train(with_time, basicmotions, opts(max_steps=25, include_time=True), seed=0)
+    assert result.steps == 25 and math.isfinite(result.val)
+    assert dict(_train._TRACES) == traces  # only the initialisation was compiled
+    key = models.compile_key
+    assert key(cfg, opts()) == key(with_time, opts(include_time=True))
+    assert models.batch_key(cfg, opts()) != models.batch_key(with_time, opts(include_time=True))
 
 
 def test_nan_loss_stops_with_status_diverged(basicmotions):
