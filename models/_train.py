@@ -447,49 +447,58 @@ def _empty_time(split: Any) -> Any:
     return split._replace(x=np.concatenate([zeros, split.x], axis=-1))
 
 
-def _widen(model: Any, wide: ModelConfig) -> Any:
-    """`model` with an encoder for ``wide.in_channels`` inputs: a zero weight column for the
-    empty time channel in front, the model's own weights for the other channels."""
+def _narrow(config: ModelConfig) -> ModelConfig:
+    """`config` without its first input channel (the time channel's place)."""
+    return dataclasses.replace(config, in_channels=config.in_channels - 1)
+
+
+def _time_encoder(model: Any, narrow: Any, with_time: Any) -> Any:
+    """`model` (built for the inputs with the time channel) with its own encoder where
+    `with_time` is true, else with the encoder of `narrow` (built from the same key without the
+    time channel) behind a zero weight column for an empty time channel."""
     enc = model.encoder
-    weight = jnp.concatenate([jnp.zeros_like(enc.weight[:, :1]), enc.weight], axis=1)
-    lin = eqx.nn.Linear(wide.in_channels, wide.hidden, key=jax.random.key(0))
-    lin = eqx.tree_at(lambda e: (e.weight, e.bias), lin, (weight, enc.bias))
-    return eqx.tree_at(lambda m: m.encoder, model, lin)
+    padded = jnp.concatenate([jnp.zeros_like(narrow.weight[:, :1]), narrow.weight], axis=1)
+    weight = jnp.where(with_time, enc.weight, padded)
+    bias = jnp.where(with_time, enc.bias, narrow.bias)
+    return eqx.tree_at(lambda m: (m.encoder.weight, m.encoder.bias), model, (weight, bias))
 
 
-def _start(
-    config: ModelConfig, options: TrainOptions, seed: int, *, time_slot: bool = False
-) -> _Start:
-    """The initial model, optimiser state, batch-norm state and dropout key of a run;
-    `time_slot`: the model widened for an empty time channel (`_widen`).
+def _start(config: ModelConfig, options: TrainOptions, seed: int) -> _Start:
+    """The initial model, optimiser state, batch-norm state and dropout key of a run.
 
-    The whole initialisation is one compiled program per config. Run eagerly, each of its
-    dozens of random and arithmetic ops compiles on its own for every new shape (1.8-2.4 s per
-    model on a 2-core CPU); as one program it is compiled once per config, and compiled ahead
-    with the training step by `precompile`.
+    The model is built for the input with the time channel; a run without it gets the
+    encoder its own config draws, behind a zero column for an empty time channel (`_inputs`).
+    The initialisation is one compiled program per config with the time channel, the time
+    channel's presence a traced flag, so runs with and without it share it too.
+
+    Run eagerly, each of the initialisation's dozens of random and arithmetic ops compiles on
+    its own for every new shape (1.8-2.4 s per model on a 2-core CPU); as one program it is
+    compiled once per shape, and compiled ahead with the training step by `precompile`.
     """
+    wide = config if options.include_time else _time_slot(config)
     hp = _hyperparams(options)
     key = jax.random.key(int(seed))
-    cache_key = (config, time_slot)
+    with_time = np.asarray(options.include_time)
 
     def make() -> Callable[..., Any]:
-        def init(key, hp):  # noqa: ANN001, ANN202
+        def init(key, hp, with_time):  # noqa: ANN001, ANN202
             init_key, dropout_key = jax.random.split(key)
-            model, bn_state = eqx.nn.make_with_state(build)(config, key=init_key)
-            if time_slot:
-                model = _widen(model, _time_slot(config))
+            model, bn_state = eqx.nn.make_with_state(build)(wide, key=init_key)
+            narrow, _ = eqx.nn.make_with_state(build)(_narrow(wide), key=init_key)
+            model = _time_encoder(model, narrow.encoder, with_time)
             m = _split_model(model)
             labels = jax.tree.unflatten(jax.tree.structure(m.params), m.labels)
             opt_state = _optimizer(hp, labels).init(m.params)
             with _LOCK:
-                _STATIC[cache_key] = (m.static, m.labels, m.structure)
+                _STATIC[wide] = (m.static, m.labels, m.structure)
             return m.params, opt_state, bn_state, dropout_key
 
         return init
 
-    run, seconds = _compiled("init", cache_key, make, (key, hp), _INIT_COMPILER_OPTIONS)
-    params, opt_state, bn_state, dropout_key = run(key, hp)
-    static, labels, structure = _STATIC[cache_key]
+    args = (key, hp, with_time)
+    run, seconds = _compiled("init", wide, make, args, _INIT_COMPILER_OPTIONS)
+    params, opt_state, bn_state, dropout_key = run(*args)
+    static, labels, structure = _STATIC[wide]
     return _Start(
         _Model(params, static, labels, structure), opt_state, bn_state, dropout_key, seconds
     )
@@ -750,19 +759,17 @@ def _check_inputs(config: Any, data: Any, options: Any, seed: Any) -> list[Any]:
     return splits
 
 
-def _inputs(config: Any, data: Any, options: Any, seed: Any) -> tuple[list[Any], bool]:
-    """The checked splits, and whether the run gets an empty time channel.
+def _inputs(config: Any, data: Any, options: Any, seed: Any) -> list[Any]:
+    """The checked splits; without the time channel, with an empty one in its place.
 
-    A run without the time channel trains on an input with an empty (zero) one in its place
-    and an encoder whose weight column for it is zero: the zero input gives that column a zero
+    A run without the time channel trains on an input with an empty (zero) one in front and
+    an encoder whose weight column for it is zero: the zero input gives that column a zero
     gradient, so it stays zero under every optimiser here, and the run computes what it would
     without the channel. Runs with and without the time channel thus share one compiled
-    training step (`compile_key`): a grid over include_time compiles half as often.
+    program (`compile_key`): a grid over include_time compiles half as often.
     """
     splits = _check_inputs(config, data, options, seed)
-    if options.include_time:
-        return splits, False
-    return [_empty_time(s) for s in splits], True
+    return splits if options.include_time else [_empty_time(s) for s in splits]
 
 
 class _Prepared(NamedTuple):
@@ -784,13 +791,11 @@ class _Prepared(NamedTuple):
 
 def _prepare(config: ModelConfig, data: Any, options: TrainOptions, seed: int) -> _Prepared:
     """Check the inputs, initialise, put the data on the device and get the executables."""
-    splits, time_slot = _inputs(config, data, options, seed)
+    splits = _inputs(config, data, options, seed)
     train_split, val_split, test_split = splits
     _enable_persistent_cache()
     kind = data.info.kind
-    m, opt_state, bn_state, dropout_key, compile_init = _start(
-        config, options, seed, time_slot=time_slot
-    )
+    m, opt_state, bn_state, dropout_key, compile_init = _start(config, options, seed)
     hp = jax.device_put(_hyperparams(options))
     steps_per_chunk = options.eval_every
     batch = options.batch_size

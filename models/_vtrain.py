@@ -188,14 +188,12 @@ def train_batch(
     if len(callbacks) != k:
         raise ConfigError(f"train_batch(): {len(callbacks)} callbacks for {k} members")
     checked = [_inputs(configs[0], data, o, s) for o, s in zip(options, seeds, strict=True)]
-    (train_split, val_split, test_split), time_slot = checked[0]
+    train_split, val_split, test_split = checked[0]
     _enable_persistent_cache()
     kind, metric = data.info.kind, data.info.metric
     maximize = metric == "accuracy"
 
-    starts = [
-        _start(configs[0], o, s, time_slot=time_slot) for o, s in zip(options, seeds, strict=True)
-    ]
+    starts = [_start(configs[0], o, s) for o, s in zip(options, seeds, strict=True)]
     m0 = starts[0].model
     params = _stack([st.model.params for st in starts])
     opt_state = _stack([st.opt_state for st in starts])

@@ -266,8 +266,11 @@ def test_an_empty_time_channel_changes_nothing(basicmotions, name):
     import equinox as eqx
 
     cfg = tiny(basicmotions, name)
-    model, state = eqx.nn.make_with_state(models.build)(cfg, key=jax.random.key(0))
-    wide = _train._widen(model, _train._time_slot(cfg))
+    key = jax.random.key(0)
+    model, state = eqx.nn.make_with_state(models.build)(cfg, key=key)
+    wide_model, _ = eqx.nn.make_with_state(models.build)(_train._time_slot(cfg), key=key)
+    wide = _train._time_encoder(wide_model, model.encoder, False)
+    assert _train._time_encoder(wide_model, model.encoder, True).encoder == wide_model.encoder
     x = jnp.asarray(basicmotions.train.x[:4])
     mask = jnp.asarray(basicmotions.train.mask[:4])
     x_wide = jnp.concatenate([jnp.zeros_like(x[..., :1]), x], axis=-1)
@@ -295,7 +298,8 @@ def test_runs_with_and_without_time_share_the_training_step(basicmotions):
     with_time = tiny(basicmotions, include_time=True, hidden=28)
     result = models.train(with_time, basicmotions, opts(max_steps=25, include_time=True), seed=0)
     assert result.steps == 25 and math.isfinite(result.val)
-    assert dict(_train._TRACES) == traces  # only the initialisation was compiled
+    assert dict(_train._TRACES) == traces
+    assert result.compile_s == 0.0  # the initialisation is shared too
     key = models.compile_key
     assert key(cfg, opts()) == key(with_time, opts(include_time=True))
     assert models.batch_key(cfg, opts()) != models.batch_key(with_time, opts(include_time=True))
