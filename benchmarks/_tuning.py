@@ -7,11 +7,12 @@ the embedded BasicMotions task, every trial a fixed number of steps.
     (``ssmtune train --set ...``), each importing JAX, loading the data and compiling from
     scratch (JAX's persistent compilation cache off). A process holds its device from start
     to exit, so its device-seconds are its wall time.
-(b) ``ssmtune study start`` with its defaults (one worker process per CPU, workers keep data
-    and compiled steps across trials, the persistent cache on) and a cold cache folder, so the
-    run pays every compilation once; device-seconds per trial are the command's wall time x
-    workers / trials (Ray start and worker start-up included), and, for reference, the mean of
-    the trials' own ``device_s`` attribute.
+(b) ``ssmtune study start`` with its defaults (workers keep data and compiled programs across
+    trials and compile the next shape ahead while they train; include_time shares a shape, so
+    the grid has 3 shapes; the persistent cache on) and a cold cache folder, so the run pays
+    every compilation once; device-seconds per trial are the command's wall time x workers /
+    trials (Ray start, worker start-up and shutdown included), and, for reference, the median
+    of the trials' own ``device_s`` attribute.
 """
 
 from __future__ import annotations
@@ -225,14 +226,18 @@ def run(
         f"{TASK}, {steps} steps per trial, an evaluation every {eval_every}.",
         "(a) one `ssmtune train` process per point, JAX persistent cache off: device_s_per_trial "
         "is the process's wall time (start to exit).",
-        "(b) `ssmtune study start` with its defaults and a cold persistent-cache folder: "
-        "device_s_per_trial = command wall x workers / trials (Ray and worker start-up "
-        "included); trial_attr_device_s: median of the trials' own device_s attribute.",
+        "(b) `ssmtune study start` with its defaults (compile ahead on; include_time True and "
+        "False share one compiled program, so 3 shapes) and a cold persistent-cache folder: "
+        "device_s_per_trial = command wall x workers / trials (Ray start, worker start-up and "
+        "shutdown included); trial_attr_device_s: median of the trials' own device_s "
+        "attribute; compile_s_total: the trials' compile_s (time a trial spent compiling or "
+        "waiting for a compilation; compiling ahead is not in it).",
         "warm persistent cache: the 1-worker study again, in a new database, with the cache "
         "folder the first (cold) run filled, as a user's second study of these shapes; the "
         "target is judged on the cold runs.",
         "--batch-trials 3 (not a default): the 3 learning rates of a shape train in one "
-        "vmapped program (models.train_batch); on a CPU that saves dispatches, not arithmetic.",
+        "vmapped program (models.train_batch); on this CPU a vmapped step of K members costs "
+        "more than K single steps (see vectorized-cpu.md), so it loses here.",
         "Both ways on the same 2-core machine, one after the other; other jobs may share it. "
         "The naive processes run at niceness 15, as Ray runs its workers.",
     ]
