@@ -97,22 +97,28 @@ def test_first_new_shape():
     assert first_new_shape(ts, lambda p: None, set()) is None  # points that do not build
 
 
-@pytest.mark.usefixtures("ray_local")
-@pytest.mark.parametrize("batch", [1, 3])
-def test_runner_batches_trials_of_one_shape(sqlite_url, batch):
+def _grid_study(url: str, objective: str, **options) -> tuple[dict, list]:
+    """Run the benchmark grid with a fake objective of this module; the summary and the
+    complete trials in the order they started."""
     summary = start_study(
         task="basicmotions",
         space=GRID_TOML,
-        storage=sqlite_url,
-        workers=2,
+        storage=url,
         max_steps=20,
         eval_every=10,
-        batch_trials=batch,
-        objective="tests.search.test_batching:fake",
-        name="b",
+        objective=f"tests.search.test_batching:{objective}",
+        name="g",
+        **options,
     )
-    study = optuna.load_study(study_name="b", storage=sqlite_url)
-    done = study.get_trials(states=(TrialState.COMPLETE,))
+    trials = optuna.load_study(study_name="g", storage=url).get_trials()
+    done = [t for t in trials if t.state == TrialState.COMPLETE]
+    return summary, sorted(done, key=lambda t: t.datetime_start)
+
+
+@pytest.mark.usefixtures("ray_local")
+@pytest.mark.parametrize("batch", [1, 3])
+def test_runner_batches_trials_of_one_shape(sqlite_url, batch):
+    summary, done = _grid_study(sqlite_url, "fake", workers=2, batch_trials=batch)
     assert len(done) == 18 and len({point_key(t.params) for t in done}) == 18
     assert summary["n_complete"] == 18
     assert {t.user_attrs["wall_s"] for t in done} == {float(batch)}
@@ -123,19 +129,7 @@ def test_runner_batches_trials_of_one_shape(sqlite_url, batch):
 @pytest.mark.usefixtures("ray_local")
 @pytest.mark.parametrize("ahead", [True, False])
 def test_compile_ahead_leaves_only_the_first_shape_cold(sqlite_url, ahead):
-    summary = start_study(
-        task="basicmotions",
-        space=GRID_TOML,
-        storage=sqlite_url,
-        workers=1,
-        max_steps=20,
-        eval_every=10,
-        compile_ahead=ahead,
-        objective="tests.search.test_batching:fake_ahead",
-        name="a",
-    )
-    study = optuna.load_study(study_name="a", storage=sqlite_url)
-    done = sorted(study.get_trials(states=(TrialState.COMPLETE,)), key=lambda t: t.datetime_start)
+    summary, done = _grid_study(sqlite_url, "fake_ahead", workers=1, compile_ahead=ahead)
     assert len(done) == 18 and summary["n_complete"] == 18
     cold = [t.number for t in done if t.user_attrs["compile_s"] == 1.0]
     # a fresh worker process per study: every shape is cold unless it was compiled ahead
