@@ -26,8 +26,8 @@ the check against measured step times is `tests/spaces/test_spaces_cost.py`, whi
 `benchmarks/results/throughput-cpu.json` (`python -m benchmarks`: LinOSS-IM training steps at
 the paper's best Heartbeat, SelfRegulationSCP1 and EigenWorms configurations) and asserts that
 the formula orders seconds per example-step the way the clock does. On that table (2-core CPU,
-`auto` scan) the per-example step times are 9.1 ms, 0.39 s and 1.33 s, and the formula's
-costs rank them the same way (1.3e6, 2.6e8, 8.9e8).
+`auto` scan, idle machine, 2026-11-22) the per-example step times are 2.4 ms, 75 ms and 0.31 s,
+and the formula's costs rank them the same way (1.3e6, 2.6e8, 8.9e8).
 
 A spot check on a shared 2-core CPU (jax 0.10.2, forward+backward, batch 8, L=400, one
 block or two, (H, P) in {16, 64, 128, 256}; LinOSS with the sequential scan, and S4D): the
