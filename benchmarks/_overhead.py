@@ -200,20 +200,13 @@ def run(
     import optuna
     import ray
 
+    from search._ray import start_local_ray
     from studies import StudyError
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     n = n or (10 if quick else 100)
     rows = []
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-    ray.init(
-        address="local",
-        include_dashboard=False,
-        _node_ip_address="127.0.0.1",
-        num_cpus=2,
-        logging_level="ERROR",
-        log_to_driver=False,
-    )
+    start_local_ray(num_cpus=2)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             # SQLite: ssmtune's storage (WAL, busy timeout) for both sides

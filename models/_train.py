@@ -845,6 +845,30 @@ def _prepare(config: ModelConfig, data: Any, options: TrainOptions, seed: int) -
     )
 
 
+def _evaluate(
+    run_eval: Callable[..., Any],
+    params: Any,
+    bn_state: Any,
+    pool: Any,
+    eval_batch: int,
+    start: int,
+    n: int,
+) -> np.ndarray | np.floating:
+    """The metric over cases ``start .. start + n`` of the evaluation pool, in batches of
+    `eval_batch` (the last one padded and masked): a scalar, or one value per member of a
+    vmapped `run_eval`."""
+    idx = np.arange(start, start + n, dtype=np.int32)
+    padded = -(-n // eval_batch) * eval_batch
+    idx = np.concatenate([idx, np.full(padded - n, start, np.int32)])
+    valid = np.arange(padded) < n
+    sums = [
+        run_eval(params, bn_state, pool, idx[i : i + eval_batch], valid[i : i + eval_batch])
+        for i in range(0, padded, eval_batch)
+    ]
+    total, count = np.asarray(jax.device_get(sums), np.float64).sum(axis=0)
+    return total / np.maximum(count, 1.0)
+
+
 def precompile(config: ModelConfig, data: Any, options: TrainOptions, *, seed: int = 0) -> float:
     """Compile what `train` will need for this config, data shape and protocol, without
     training; return the seconds it took (0.0 when everything was compiled already).
@@ -915,16 +939,7 @@ def train(
     steps_per_chunk, batch = options.eval_every, options.batch_size
 
     def evaluate(start: int, n: int) -> float:
-        idx = np.arange(start, start + n, dtype=np.int32)
-        padded = -(-n // eval_batch) * eval_batch
-        idx = np.concatenate([idx, np.full(padded - n, start, np.int32)])
-        valid = np.arange(padded) < n
-        sums = [
-            run_eval(params, bn_state, pool, idx[i : i + eval_batch], valid[i : i + eval_batch])
-            for i in range(0, padded, eval_batch)
-        ]
-        total, count = np.asarray(jax.device_get(sums), np.float64).sum(axis=0)
-        return float(total / max(count, 1.0))
+        return float(_evaluate(run_eval, params, bn_state, pool, eval_batch, start, n))
 
     batches = _Batches(train_split.n, batch, np.random.default_rng(seed))
     history: list[tuple[int, float]] = []

@@ -49,6 +49,7 @@ from models._train import (
     _compiled,
     _device_split,
     _enable_persistent_cache,
+    _evaluate,
     _hyperparams,
     _inputs,
     _make_eval,
@@ -234,18 +235,8 @@ def train_batch(
     run_eval, compile_eval = _compiled("veval", (m0.structure, kind, k), make_eval, eval_args)
     compile_s = sum(st.compile_s for st in starts) + compile_train + compile_eval
 
-    def evaluate(start: int, n: int) -> np.ndarray:
-        idx = np.arange(start, start + n, dtype=np.int32)
-        padded = -(-n // eval_batch) * eval_batch
-        idx = np.concatenate([idx, np.full(padded - n, start, np.int32)])
-        valid = np.arange(padded) < n
-        sums = [
-            run_eval(params, bn_state, pool, idx[i : i + eval_batch], valid[i : i + eval_batch])
-            for i in range(0, padded, eval_batch)
-        ]
-        parts = np.asarray(jax.device_get(sums), np.float64)  # (chunks, 2, K)
-        total, count = parts.sum(axis=0)
-        return total / np.maximum(count, 1.0)
+    def evaluate(start: int, n: int) -> np.ndarray:  # one value per member
+        return _evaluate(run_eval, params, bn_state, pool, eval_batch, start, n)
 
     batches = [_Batches(train_split.n, batch, np.random.default_rng(s)) for s in seeds]
     alive = np.ones(k, bool)

@@ -26,7 +26,14 @@ from dataclasses import dataclass
 
 from studies._errors import StudyError
 
-__all__ = ["RayInfo", "ray_session", "is_remote_address", "cluster_is_local", "worker_env"]
+__all__ = [
+    "RayInfo",
+    "ray_session",
+    "start_local_ray",
+    "is_remote_address",
+    "cluster_is_local",
+    "worker_env",
+]
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,28 @@ def worker_env(gpus_per_trial: float) -> dict[str, str]:
     return env
 
 
+#: How ssmtune talks to Ray: no dashboard, quiet, worker output not echoed to the driver.
+_INIT_KWARGS = dict(
+    include_dashboard=False, logging_level="ERROR", log_to_driver=False, configure_logging=True
+)
+
+
+def start_local_ray(num_cpus: float | None = None) -> None:
+    """Start a private local Ray in this process (see the module docstring): always a fresh
+    instance (``address="local"``), bound to 127.0.0.1, no dashboard, usage stats off;
+    `num_cpus` defaults to the machine's. The caller shuts it down with ``ray.shutdown()``."""
+    import ray
+
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    cpus = num_cpus if num_cpus is not None else float(os.cpu_count() or 1)
+    ray.init(
+        address="local",
+        _node_ip_address="127.0.0.1",
+        num_cpus=max(1, math.ceil(cpus)),
+        **_INIT_KWARGS,
+    )
+
+
 @contextmanager
 def ray_session(address: str | None = None, *, num_cpus: float | None = None) -> Iterator[RayInfo]:
     """Connect to Ray (or start a private local Ray) for the length of the block.
@@ -131,24 +160,12 @@ def ray_session(address: str | None = None, *, num_cpus: float | None = None) ->
         owned = False
     else:
         owned = True
-        kwargs = dict(
-            include_dashboard=False,
-            logging_level="ERROR",
-            log_to_driver=False,
-            configure_logging=True,
-        )
         try:
             if address:
-                ray.init(address=address, **kwargs)
+                ray.init(address=address, **_INIT_KWARGS)
             else:
                 started = True
-                cpus = num_cpus if num_cpus is not None else float(os.cpu_count() or 1)
-                ray.init(
-                    address="local",
-                    _node_ip_address="127.0.0.1",
-                    num_cpus=max(1, math.ceil(cpus)),
-                    **kwargs,
-                )
+                start_local_ray(num_cpus)
         except Exception as exc:
             raise StudyError(
                 f"cannot connect to the Ray cluster at {address or 'a new local Ray'}: "

@@ -37,15 +37,10 @@ def ray_local() -> Iterator[str]:
     """A local Ray for the session; yields its address (for ``--ray-address``)."""
     import ray
 
+    from search._ray import start_local_ray
+
     if not ray.is_initialized():
-        ray.init(
-            address="local",
-            include_dashboard=False,
-            _node_ip_address="127.0.0.1",
-            num_cpus=2,
-            logging_level="ERROR",
-            log_to_driver=False,
-        )
+        start_local_ray(num_cpus=2)
     try:
         yield ray.get_runtime_context().gcs_address
     finally:
