@@ -6,8 +6,9 @@ a worker pays data loading once and compilation once per model shape, not once p
 
 The worker talks to the study itself: it reports the validation metric at every evaluation
 (`trial.report(val, step)`, step = training step), asks the pruner (`trial.should_prune()`),
-writes the trial's cost attributes and tells the final state. A finished trial is therefore
-in the database the moment training ends, whatever happens to the runner afterwards. The
+writes the trial's cost attributes and its final state, in one transaction and only while the
+trial is still RUNNING (`studies._study.finish_trial`). A finished trial is therefore in the
+database the moment training ends, whatever happens to the runner afterwards. The
 runner only hands out trials, keeps their heartbeats and handles workers that die.
 
 The objective is pluggable: ``module:function`` with the signature of `train_objective`
@@ -172,32 +173,6 @@ def _load_form(path: str, form: str) -> Callable[..., Any] | None:
     return getattr(importlib.import_module(module), f"{name}_{form}", None)
 
 
-def _set_attrs(
-    storage: Any, trial_id: int, attrs: dict[str, Any], system: dict[str, Any] | None = None
-) -> None:
-    """Write several user (and system) attributes of a trial in one transaction on RDB storage
-    (one commit instead of one per attribute); one call per attribute elsewhere."""
-    try:
-        from optuna.storages._rdb import models as rdb_models
-        from optuna.storages._rdb.storage import RDBStorage, _create_scoped_session
-    except ImportError:  # pragma: no cover - another optuna layout
-        RDBStorage = None
-    inner = getattr(storage, "_backend", storage)  # unwrap optuna's cached storage
-    if RDBStorage is not None and isinstance(inner, RDBStorage):
-        with _create_scoped_session(inner.scoped_session, True) as session:
-            for model, values in (
-                (rdb_models.TrialUserAttributeModel, attrs),
-                (rdb_models.TrialSystemAttributeModel, system or {}),
-            ):
-                for key, value in values.items():
-                    inner._set_trial_attr_without_commit(session, model, trial_id, key, value)
-        return
-    for key, value in attrs.items():
-        storage.set_trial_user_attr(trial_id, key, value)
-    for key, value in (system or {}).items():
-        storage.set_trial_system_attr(trial_id, key, value)
-
-
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}"[:400]
@@ -302,9 +277,11 @@ class TrialWorker:
         """Mark the trial as this worker's (pid, node) and make its context."""
         import optuna
 
+        from studies._study import set_trial_attrs
+
         study = self.study()
         trial = optuna.Trial(study, trial_id)
-        _set_attrs(study._storage, trial_id, {"node": self.node}, {"ssmtune:pid": os.getpid()})
+        set_trial_attrs(study._storage, trial_id, {"node": self.node}, {"ssmtune:pid": os.getpid()})
 
         def report(step: int, val: float) -> bool:
             trial.report(float(val), int(step))
@@ -347,22 +324,12 @@ class TrialWorker:
         attrs: dict[str, Any],
         reason: str | None = None,
     ) -> dict[str, Any]:
-        import optuna
-        from optuna.trial import TrialState
+        from studies._study import finish_trial
 
-        study = self.study()
-        storage = study._storage
         summary = {"trial_id": trial_id, "state": state.name, "value": value, **attrs}
-        try:
-            if reason is not None:
-                attrs = {**attrs, "fail_reason": reason}
-                summary["fail_reason"] = reason
-            _set_attrs(storage, trial_id, attrs)
-            number = storage.get_trial_number_from_id(trial_id)
-            if state == TrialState.COMPLETE:
-                study.tell(number, value)
-            else:
-                study.tell(number, state=state)
-        except optuna.exceptions.UpdateFinishedTrialError:
+        if reason is not None:
+            attrs = {**attrs, "fail_reason": reason}
+            summary["fail_reason"] = reason
+        if not finish_trial(self.study()._storage, trial_id, state, value, attrs):
             summary["state"] = "ALREADY_FINISHED"  # the runner gave the trial up meanwhile
         return summary

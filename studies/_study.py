@@ -52,6 +52,8 @@ __all__ = [
     "record_heartbeat",
     "stale_trials",
     "fail_trial",
+    "finish_trial",
+    "set_trial_attrs",
     "retry_trial",
     "superseded",
     "retries_of",
@@ -508,6 +510,96 @@ def fail_trial(study: optuna.Study, trial_id: int, reason: str) -> bool:
     return _transition(
         study._storage, trial_id, TrialState.FAIL, (TrialState.RUNNING, TrialState.WAITING)
     )
+
+
+def set_trial_attrs(
+    storage: BaseStorage,
+    trial_id: int,
+    attrs: dict[str, Any],
+    system: dict[str, Any] | None = None,
+) -> None:
+    """Write several user (and system) attributes of a trial in one transaction (one commit
+    instead of one per attribute).
+
+    Raises:
+        optuna.exceptions.UpdateFinishedTrialError: the trial has finished.
+    """
+    inner = _rdb(storage)
+    with _session(inner) as session:
+        _write_attrs(inner, session, trial_id, attrs, system or {})
+
+
+def finish_trial(
+    storage: BaseStorage,
+    trial_id: int,
+    state: Any,
+    value: float | None = None,
+    attrs: dict[str, Any] | None = None,
+) -> bool:
+    """Give a RUNNING trial its final `state`, its `value` and user `attrs` in one transaction.
+
+    The state is a compare-and-set from RUNNING, as in `fail_trial`, so whoever finishes a
+    trial first wins and the other's writes are rolled back. Optuna's `Study.tell` checks the
+    state and writes it in two statements, and on SQLite nothing locks the row in between: a
+    runner that failed and re-queued a lost trial there was overwritten by the trial's late
+    result, and its grid point ended up finished twice. A PRUNED trial without a `value` gets
+    the intermediate value of its last step if that is finite, as `Study.tell` gives it.
+
+    Returns:
+        False, with nothing written, when the trial was no longer RUNNING.
+    """
+    from datetime import datetime
+
+    import optuna
+    import sqlalchemy
+    from optuna.storages._rdb import models as rdb_models
+    from optuna.trial import TrialState
+
+    inner = _rdb(storage)
+    if state == TrialState.PRUNED and value is None:
+        steps = inner.get_trial(trial_id).intermediate_values
+        last = steps[max(steps)] if steps else None
+        value = last if last is not None and math.isfinite(last) else None
+    cas = sqlalchemy.text(
+        "UPDATE trials SET state = :to, datetime_complete = :now "
+        "WHERE trial_id = :id AND state = 'RUNNING'"
+    )
+    try:
+        with _session(inner, ignore_integrity_error=False) as session:
+            _write_attrs(inner, session, trial_id, attrs or {}, {})
+            done = session.execute(cas, {"to": state.name, "now": datetime.now(), "id": trial_id})
+            if done.rowcount != 1:
+                raise optuna.exceptions.UpdateFinishedTrialError(f"trial {trial_id} finished")
+            if value is not None:
+                stored, kind = rdb_models.TrialValueModel.value_to_stored_repr(float(value))
+                session.add(
+                    rdb_models.TrialValueModel(
+                        trial_id=trial_id, objective=0, value=stored, value_type=kind
+                    )
+                )
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
+    return True
+
+
+def _session(storage: Any, *, ignore_integrity_error: bool = True) -> Any:
+    """One Optuna session of RDB `storage`: committed on success, rolled back on an error."""
+    from optuna.storages._rdb.storage import _create_scoped_session
+
+    return _create_scoped_session(storage.scoped_session, ignore_integrity_error)
+
+
+def _write_attrs(
+    storage: Any, session: Any, trial_id: int, attrs: dict[str, Any], system: dict[str, Any]
+) -> None:
+    from optuna.storages._rdb import models as rdb_models
+
+    for model, values in (
+        (rdb_models.TrialUserAttributeModel, attrs),
+        (rdb_models.TrialSystemAttributeModel, system),
+    ):
+        for key, value in values.items():
+            storage._set_trial_attr_without_commit(session, model, trial_id, key, value)
 
 
 def retries_of(trial: FrozenTrial) -> int:

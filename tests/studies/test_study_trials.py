@@ -19,6 +19,7 @@ from studies._study import (
     default_study_name,
     enqueue_points,
     fail_trial,
+    finish_trial,
     load_study,
     pop_waiting,
     record_heartbeat,
@@ -126,6 +127,63 @@ def test_retry_keeps_the_parameters_and_counts(study: optuna.Study) -> None:
     assert optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(retry) == 0
     status = study_status(study)
     assert status["n_fail"] == 1 and status["n_retried"] == 1 and status["finished"] == 0
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_url(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+def test_finish_writes_state_value_and_attributes(any_url: str) -> None:
+    study, _ = create_or_continue(open_storage(any_url), "s", SETTINGS)
+    enqueue_points(study, POINTS[:3])
+    done, pruned, lost = (pop_waiting(study) for _ in range(3))
+    assert finish_trial(study._storage, done._trial_id, TrialState.COMPLETE, 0.75, {"steps": 10})
+    pruned.report(0.5, 5)
+    pruned.report(0.25, 3)
+    assert finish_trial(study._storage, pruned._trial_id, TrialState.PRUNED)
+    assert fail_trial(study, lost._trial_id, "runner lost")
+    # a late result of a trial the runner gave up changes nothing, attributes included
+    assert not finish_trial(study._storage, lost._trial_id, TrialState.COMPLETE, 0.5, {"steps": 9})
+    assert not finish_trial(study._storage, done._trial_id, TrialState.FAIL)
+    trials = load_study(open_storage(any_url), "s").trials
+    assert (trials[0].state, trials[0].value, trials[0].user_attrs["steps"]) == (
+        TrialState.COMPLETE, 0.75, 10
+    )  # fmt: skip
+    assert trials[0].datetime_complete is not None
+    assert (trials[1].state, trials[1].value) == (TrialState.PRUNED, 0.5)  # the last step's
+    assert (trials[2].state, trials[2].value) == (TrialState.FAIL, None)
+    assert "steps" not in trials[2].user_attrs
+
+
+@pytest.mark.parametrize("attrs", [{}, {"steps": 10}])
+def test_a_trial_failed_while_it_finishes_stays_failed(
+    study: optuna.Study, attrs: dict[str, int]
+) -> None:
+    # The race behind a grid point finished twice: a worker reads its trial as RUNNING, the
+    # runner (another connection) fails and re-queues the trial, then the worker writes its
+    # result. Optuna's `Study.tell` overwrote the FAIL on SQLite; finish_trial must not.
+    from sqlalchemy import event
+
+    enqueue_points(study, POINTS[:1])
+    trial = pop_waiting(study)
+    runner = load_study(open_storage(study._storage._backend.url), "s")
+    failed: list[bool] = []
+
+    def lose_before_first_write(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        if not failed and not statement.lstrip().upper().startswith("SELECT"):
+            failed.append(fail_trial(runner, trial._trial_id, "runner lost"))
+
+    engine = study._storage._backend.engine
+    event.listen(engine, "before_cursor_execute", lose_before_first_write)
+    try:
+        late = finish_trial(study._storage, trial._trial_id, TrialState.COMPLETE, 0.5, attrs)
+    finally:
+        event.remove(engine, "before_cursor_execute", lose_before_first_write)
+    assert failed == [True] and not late
+    frozen = runner._storage.get_trial(trial._trial_id)
+    assert (frozen.state, frozen.value) == (TrialState.FAIL, None)
+    assert frozen.user_attrs == {"fail_reason": "runner lost"}
 
 
 def test_stale_trials_are_found_by_heartbeat(study: optuna.Study) -> None:
