@@ -432,6 +432,7 @@ class _Start(NamedTuple):
     model: _Model
     opt_state: Any
     bn_state: Any
+    hp: dict[str, np.ndarray]  # the traced optimiser settings (`_hyperparams`)
     dropout_key: Any
     compile_s: float  # seconds spent getting the initialisation's executable
 
@@ -500,7 +501,7 @@ def _start(config: ModelConfig, options: TrainOptions, seed: int) -> _Start:
     params, opt_state, bn_state, dropout_key = run(*args)
     static, labels, structure = _STATIC[wide]
     return _Start(
-        _Model(params, static, labels, structure), opt_state, bn_state, dropout_key, seconds
+        _Model(params, static, labels, structure), opt_state, bn_state, hp, dropout_key, seconds
     )
 
 
@@ -795,8 +796,9 @@ def _prepare(config: ModelConfig, data: Any, options: TrainOptions, seed: int) -
     train_split, val_split, test_split = splits
     _enable_persistent_cache()
     kind = data.info.kind
-    m, opt_state, bn_state, dropout_key, compile_init = _start(config, options, seed)
-    hp = jax.device_put(_hyperparams(options))
+    start = _start(config, options, seed)
+    m, opt_state, bn_state = start.model, start.opt_state, start.bn_state
+    hp = jax.device_put(start.hp)
     steps_per_chunk = options.eval_every
     batch = options.batch_size
     train_data = _device_split(train_split)
@@ -807,7 +809,7 @@ def _prepare(config: ModelConfig, data: Any, options: TrainOptions, seed: int) -
         opt_state,
         bn_state,
         hp,
-        dropout_key,
+        start.dropout_key,
         np.int32(0),
         np.zeros((steps_per_chunk, batch), np.int32),
         np.zeros(steps_per_chunk, bool),
@@ -835,13 +837,13 @@ def _prepare(config: ModelConfig, data: Any, options: TrainOptions, seed: int) -
         opt_state,
         bn_state,
         hp,
-        dropout_key,
+        start.dropout_key,
         train_data,
         pool,
         eval_batch,
         run_chunk,
         run_eval,
-        compile_init + compile_train + compile_eval,
+        start.compile_s + compile_train + compile_eval,
     )
 
 

@@ -50,7 +50,6 @@ from models._train import (
     _device_split,
     _enable_persistent_cache,
     _evaluate,
-    _hyperparams,
     _inputs,
     _make_eval,
     _make_train_chunk,
@@ -199,7 +198,7 @@ def train_batch(
     params = _stack([st.model.params for st in starts])
     opt_state = _stack([st.opt_state for st in starts])
     bn_state = _stack([st.bn_state for st in starts])
-    hp = jax.device_put(_stack([_hyperparams(o) for o in options]))
+    hp = jax.device_put(_stack([st.hp for st in starts]))
     keys = _stack([st.dropout_key for st in starts])
 
     steps_per_chunk = options[0].eval_every

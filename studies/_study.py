@@ -418,6 +418,14 @@ def count_originals(study: optuna.Study) -> int:
 
 def _transition(storage: Any, trial_id: int, to: Any, from_states: tuple[Any, ...]) -> bool:
     """Set trial `trial_id` to state `to` if it is in one of `from_states`; atomic."""
+    with _rdb(storage).engine.begin() as con:
+        return _set_state(con, trial_id, to, from_states)
+
+
+def _set_state(con: Any, trial_id: int, to: Any, from_states: tuple[Any, ...]) -> bool:
+    """The compare-and-set of a trial's state on connection (or session) `con`: one
+    conditional UPDATE, which also stamps the start (RUNNING) or the end (a final state).
+    Returns whether the trial was in one of `from_states`."""
     from datetime import datetime
 
     import sqlalchemy
@@ -428,9 +436,7 @@ def _transition(storage: Any, trial_id: int, to: Any, from_states: tuple[Any, ..
         f"UPDATE trials SET state = :to, {column} = :now "
         f"WHERE trial_id = :id AND state IN ({names})"
     )
-    with _rdb(storage).engine.begin() as con:
-        result = con.execute(sql, {"to": to.name, "now": datetime.now(), "id": trial_id})
-        return result.rowcount == 1
+    return con.execute(sql, {"to": to.name, "now": datetime.now(), "id": trial_id}).rowcount == 1
 
 
 def record_heartbeat(storage: BaseStorage, trial_id: int) -> None:
@@ -493,22 +499,23 @@ def _heartbeat_trial_ids(storage: BaseStorage, trial_ids: list[int]) -> list[int
 
 
 def fail_trial(study: optuna.Study, trial_id: int, reason: str) -> bool:
-    """Set a RUNNING or WAITING trial to FAIL with user attribute `fail_reason` (atomic).
+    """Set a RUNNING or WAITING trial to FAIL with user attribute `fail_reason`, in one
+    transaction (see `finish_trial`).
 
     Returns:
-        False when the trial had already finished (someone else finished or failed it).
+        False, with nothing written, when the trial had already finished (someone else
+        finished or failed it).
     """
-    import optuna
     from optuna.trial import TrialState
 
-    try:
-        study._storage.set_trial_user_attr(
-            trial_id, "fail_reason", " ".join(str(reason).split())[:500]
-        )
-    except optuna.exceptions.UpdateFinishedTrialError:
-        return False
-    return _transition(
-        study._storage, trial_id, TrialState.FAIL, (TrialState.RUNNING, TrialState.WAITING)
+    reason = " ".join(str(reason).split())[:500]
+    return _end(
+        study._storage,
+        trial_id,
+        TrialState.FAIL,
+        (TrialState.RUNNING, TrialState.WAITING),
+        None,
+        {"fail_reason": reason},
     )
 
 
@@ -548,27 +555,34 @@ def finish_trial(
     Returns:
         False, with nothing written, when the trial was no longer RUNNING.
     """
-    from datetime import datetime
-
-    import optuna
-    import sqlalchemy
-    from optuna.storages._rdb import models as rdb_models
     from optuna.trial import TrialState
 
-    inner = _rdb(storage)
     if state == TrialState.PRUNED and value is None:
-        steps = inner.get_trial(trial_id).intermediate_values
+        steps = _rdb(storage).get_trial(trial_id).intermediate_values
         last = steps[max(steps)] if steps else None
         value = last if last is not None and math.isfinite(last) else None
-    cas = sqlalchemy.text(
-        "UPDATE trials SET state = :to, datetime_complete = :now "
-        "WHERE trial_id = :id AND state = 'RUNNING'"
-    )
+    return _end(storage, trial_id, state, (TrialState.RUNNING,), value, attrs or {})
+
+
+def _end(
+    storage: BaseStorage,
+    trial_id: int,
+    state: Any,
+    from_states: tuple[Any, ...],
+    value: float | None,
+    attrs: dict[str, Any],
+) -> bool:
+    """Write `attrs`, move the trial from one of `from_states` to final `state` and store
+    `value`, all in one transaction; roll it all back and return False when the trial was in
+    no state of `from_states`."""
+    import optuna
+    from optuna.storages._rdb import models as rdb_models
+
+    inner = _rdb(storage)
     try:
         with _session(inner, ignore_integrity_error=False) as session:
-            _write_attrs(inner, session, trial_id, attrs or {}, {})
-            done = session.execute(cas, {"to": state.name, "now": datetime.now(), "id": trial_id})
-            if done.rowcount != 1:
+            _write_attrs(inner, session, trial_id, attrs, {})
+            if not _set_state(session, trial_id, state, from_states):
                 raise optuna.exceptions.UpdateFinishedTrialError(f"trial {trial_id} finished")
             if value is not None:
                 stored, kind = rdb_models.TrialValueModel.value_to_stored_repr(float(value))
