@@ -6,7 +6,9 @@ The original download holds one Python pickle per subject, ``PPG_FieldStudy/S<i>
 ``EDA`` (4 Hz), ``TEMP`` (4 Hz) and ``label``, the heart rate every 2 s (8 s windows).
 
 **Pickles can run code when loaded: they are read only by `prepare_ppg`, from the folder its
-caller names, never from the data dir implicitly.** `prepare_ppg` writes plain arrays to
+caller names, never from the data dir implicitly, and through an unpickler that builds numpy
+arrays, dicts, lists, strings and numbers only** (any other global, such as ``os.system``, is
+refused before anything is built). `prepare_ppg` writes plain arrays to
 ``<data dir>/cache/ppg-dalia.npz``; the task `ppg-dalia` reads only that file
 (``allow_pickle=False``).
 
@@ -28,10 +30,12 @@ Targets: ``y`` float32 (n, 49920, 1) holds label k of a window at its step ``128
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -76,17 +80,91 @@ def _scale(a: np.ndarray) -> np.ndarray:
     return (2 * (a - lo) / (hi - lo) - 1).astype(np.float32)
 
 
+def _latin1(text: str, encoding: str) -> bytes:
+    """``_codecs.encode`` as Python 3's pickle protocols 0-2 use it for bytes: latin1 only."""
+    if encoding != "latin1":
+        raise pickle.UnpicklingError(f"bytes encoded as {encoding!r}, not latin1")
+    return text.encode("latin1")
+
+
+def _empty_bytes() -> bytes:
+    """``bytes()``, how Python 3's pickle protocols 0-2 write ``b""`` (an empty array's data)."""
+    return b""
+
+
+@functools.cache
+def _allowed_globals() -> dict[tuple[str, str], object]:
+    """The globals a pickle of numpy arrays may name, each mapped to this process's object.
+
+    A subject file is a dict of numpy arrays, dicts, strings and numbers (the dataset's readme,
+    UCI Machine Learning Repository, dataset 495: keys ``rpeaks``, ``signal``, ``label``,
+    ``activity``, ``questionnaire``, ``subject``), pickled by Python 2 with numpy 1: an array
+    is ``numpy.core.multiarray._reconstruct`` of ``numpy.ndarray`` with a ``numpy.dtype``, a
+    numpy number ``numpy.core.multiarray.scalar``. numpy 2 writes ``numpy._core`` instead and,
+    in protocol 5, ``numpy._core.numeric._frombuffer``; Python 3 in protocols 0-2 writes bytes
+    as ``_codecs.encode(text, "latin1")`` and ``b""`` as ``bytes()``. The numpy functions are
+    the ones numpy's own ``__reduce__`` returns, so neither ``numpy.core`` (deprecated in numpy
+    2) nor ``numpy._core`` (absent before) is imported.
+    """
+    array = np.zeros(1)
+    found = {
+        "_reconstruct": array.__reduce__()[0],
+        "_frombuffer": array.__reduce_ex__(5)[0],
+        "scalar": np.float64(0).__reduce__()[0],
+    }
+    allowed: dict[tuple[str, str], object] = {
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+        ("_codecs", "encode"): _latin1,
+        ("builtins", "bytes"): _empty_bytes,
+        ("__builtin__", "bytes"): _empty_bytes,  # the Python 2 name, as protocols 0-2 write it
+    }
+    for core in ("numpy.core", "numpy._core"):
+        allowed[(f"{core}.multiarray", "_reconstruct")] = found["_reconstruct"]
+        allowed[(f"{core}.multiarray", "scalar")] = found["scalar"]
+        allowed[(f"{core}.numeric", "_frombuffer")] = found["_frombuffer"]
+    return allowed
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """An unpickler that builds numpy arrays, dicts, lists, strings and numbers, nothing else.
+
+    Every global a pickle names (a function to call, a class to build) goes through
+    `find_class`; one outside `_allowed_globals` raises `TaskError` before it is called.
+    """
+
+    def __init__(self, file: BinaryIO, path: Path) -> None:
+        super().__init__(file, encoding="latin1")  # Python 2 strings: numpy's array bytes
+        self._path = path
+
+    def find_class(self, module: str, name: str) -> object:
+        try:
+            return _allowed_globals()[(module, name)]
+        except KeyError:
+            raise TaskError(
+                f"refusing to load {self._path}: it references {module}.{name}, which a "
+                "PPG-DaLiA file never contains; only numpy arrays, dicts, lists, strings and "
+                "numbers are allowed"
+            ) from None
+
+
 def _read_subject(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(x float32 (T, 6), labels float32 (T // 128,)) of one subject's pickle."""
+    """(x float32 (T, 6), labels float32 (T // 128,)) of one subject's pickle.
+
+    The pickle is read by `_ArrayUnpickler`: a global other than numpy's array and number
+    builders raises `TaskError` naming it, before any of it runs.
+    """
     try:
         with open(path, "rb") as f:
-            data = pickle.load(f, encoding="latin1")  # noqa: S301 - a folder the user named
+            data = _ArrayUnpickler(f, path).load()
         wrist = data["signal"]["wrist"]
         acc = np.asarray(wrist["ACC"], np.float64).reshape(-1, 3)
         bvp = np.asarray(wrist["BVP"], np.float64).reshape(-1, 1)
         eda = np.asarray(wrist["EDA"], np.float64).reshape(-1, 1)
         temp = np.asarray(wrist["TEMP"], np.float64).reshape(-1, 1)
         label = np.asarray(data["label"], np.float64).reshape(-1)
+    except TaskError:  # a refused global: its own message, not "corrupt"
+        raise
     except (
         OSError,
         EOFError,
@@ -96,7 +174,6 @@ def _read_subject(path: Path) -> tuple[np.ndarray, np.ndarray]:
         ValueError,
         AttributeError,
         IndexError,
-        ImportError,
     ) as exc:
         raise TaskError(
             f"cannot read {path}: {type(exc).__name__} {' '.join(str(exc).split())[:150]} "
@@ -127,7 +204,9 @@ def prepare_ppg(
 ) -> Path:
     """Process PPG-DaLiA's per-subject pickles from `source` into the data dir's `.npz` cache.
 
-    **Loads Python pickles, which can run code: only from `source`, the folder you name.**
+    **Loads Python pickles, only from `source`, the folder you name,** and only those that
+    hold numpy arrays, dicts, lists, strings and numbers (a pickle naming any other global, which
+    could run code, is refused before it is built).
 
     Args:
         source: the unpacked UCI download: holds ``PPG_FieldStudy/S<i>/S<i>.pkl`` (or
@@ -140,7 +219,8 @@ def prepare_ppg(
         The written cache file.
 
     Raises:
-        TaskError: no subject files in `source`, a corrupt file (named), bad window/stride.
+        TaskError: no subject files in `source`, a corrupt file (named), a file naming a global
+            other than numpy's (named, nothing of it run), bad window/stride.
     """
     source = Path(source).expanduser()
     for what, value in (("window", window), ("stride", stride)):
