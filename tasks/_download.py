@@ -20,7 +20,8 @@ import shutil
 import socket
 import ssl
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from urllib.parse import urljoin, urlsplit
 
@@ -253,6 +254,26 @@ def _extract(archive: Path, root: Path, datasets: Sequence[str] | None) -> list[
         return done
 
 
+@contextmanager
+def _made_for(folder: Path, part: Path) -> Iterator[None]:
+    """Create `folder` (and its missing parents) for a download into `part`; when the download
+    fails, remove an empty `part` and the folders created here that are left empty, so a
+    failed download leaves nothing behind but bytes to resume from."""
+    created = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        if part.is_file() and part.stat().st_size == 0:
+            part.unlink()
+        for p in created:
+            try:
+                p.rmdir()
+            except OSError:  # not empty: a partial download to resume, or someone else's file
+                break
+        raise
+
+
 def download_uea(
     datasets: Sequence[str] | None = None,
     *,
@@ -289,28 +310,30 @@ def download_uea(
     root = uea_dir(resolve_data_dir(data_dir))
     archive = archive_path(resolve_data_dir(data_dir), url)
     if not archive.is_file():
-        root.mkdir(parents=True, exist_ok=True)
         part = archive.with_name(archive.name + ".part")
-        try:
-            total = _download(url, part, connect_timeout, read_timeout, retries, progress)
-        except (OSError, http.client.HTTPException) as exc:
-            reason = " ".join(str(exc).split()) or type(exc).__name__
-            raise TaskError(
-                f"cannot download {url} ({reason}); without network, download it elsewhere, "
-                f"put it at {archive} and run this command again"
-            ) from None
-        size = part.stat().st_size
-        if total is not None and size != total:
-            raise TaskError(f"{part} has {size:,} bytes, the server announced {total:,}; run again")
-        if sha256 and _sha256(part) != sha256.lower():
-            part.unlink()
-            raise TaskError(
-                f"checksum of the download from {url} does not match {sha256}; deleted it"
-            )
-        if not zipfile.is_zipfile(part):
-            part.unlink()
-            raise TaskError(f"the download from {url} is not a zip archive; deleted it")
-        os.replace(part, archive)
+        with _made_for(root, part):
+            try:
+                total = _download(url, part, connect_timeout, read_timeout, retries, progress)
+            except (OSError, http.client.HTTPException) as exc:
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                raise TaskError(
+                    f"cannot download {url} ({reason}); without network, download it elsewhere, "
+                    f"put it at {archive} and run this command again"
+                ) from None
+            size = part.stat().st_size
+            if total is not None and size != total:
+                raise TaskError(
+                    f"{part} has {size:,} bytes, the server announced {total:,}; run again"
+                )
+            if sha256 and _sha256(part) != sha256.lower():
+                part.unlink()
+                raise TaskError(
+                    f"checksum of the download from {url} does not match {sha256}; deleted it"
+                )
+            if not zipfile.is_zipfile(part):
+                part.unlink()
+                raise TaskError(f"the download from {url} is not a zip archive; deleted it")
+            os.replace(part, archive)
     elif sha256 and _sha256(archive) != sha256.lower():
         raise TaskError(
             f"checksum of {archive} does not match {sha256}; delete it and download again"

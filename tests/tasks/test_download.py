@@ -154,6 +154,24 @@ def test_no_network_fails_fast_with_manual_path(data_dir) -> None:
     assert "\n" not in str(err.value)
 
 
+def test_failed_download_leaves_nothing_behind(tmp_path, data_dir) -> None:
+    """No folder a failed download created stays behind, unless it holds bytes to resume."""
+    before = sorted(tmp_path.rglob("*"))
+    for where in (data_dir, tmp_path / "new" / "data"):
+        with pytest.raises(TaskError, match="cannot download"):
+            download_uea(["Toy"], data_dir=where, url=_closed_port_url(), progress=False)
+    assert sorted(tmp_path.rglob("*")) == before
+    blob = _archive(tmp_path / "blob")
+    before = sorted(tmp_path.rglob("*"))
+    with _Server(blob) as server, pytest.raises(TaskError, match="checksum .* deleted it"):
+        download_uea(["Toy"], data_dir=data_dir, url=server.url, sha256="0" * 64, progress=False)
+    assert sorted(tmp_path.rglob("*")) == before
+    with _Server(blob, drops=1) as server, pytest.raises(TaskError, match="run the command again"):
+        download_uea(["Toy"], data_dir=data_dir, url=server.url, retries=0, progress=False)
+    part = archive_path(data_dir, server.url).with_name("Multivariate2018_ts.zip.part")
+    assert 0 < part.stat().st_size < len(blob)  # kept: the next call resumes from it
+
+
 def test_silent_server_and_unknown_host_fail_quickly(data_dir) -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
