@@ -86,6 +86,11 @@ def closing_lines(summary: dict[str, Any]) -> list[str]:
     ]
     if stopped:
         lines.append(stopped)
+    if summary.get("n_lost"):
+        lines.append(
+            f"{summary['n_lost']} trials failed without a result (worker or database trouble, "
+            f"retries used up); `ssmtune study resume {name}` runs them again"
+        )
     lines += [
         f"results: {storage}",
         f"  ssmtune study status {name} --storage {storage}",

@@ -15,7 +15,10 @@ The loop, in the driver:
    `heartbeat_s` seconds, on behalf of its worker;
 4. when Ray reports a worker dead (process killed, node lost), fail its trial with the reason
    and queue a retry with the same parameters while the trial has retries left
-   (`--max-retries`); start a new worker in its place;
+   (`--max-retries`), both in one transaction (`studies._study.fail_trial` with `requeue`), so
+   no kill of the runner at any instant loses the grid point; start a new worker in its place
+   (a worker that dies while starting is replaced too, at most `START_ATTEMPTS` times per
+   worker asked for);
 5. fail and re-queue RUNNING trials of other runners whose heartbeat is older than the grace
    period (their runner died: a `start` killed with SIGKILL); such a re-queue and a Ctrl+C
    re-queue do not use up a retry, since the trial itself did nothing wrong;
@@ -23,10 +26,22 @@ The loop, in the driver:
    device-hours reach `--budget-hours` (running trials finish), or on Ctrl+C / SIGTERM (the
    running trials are stopped, failed with reason "interrupted" and re-queued, so none is left
    RUNNING and `resume` runs them again).
+
+Faults the loop rides through or ends on:
+
+- the database unreachable (a PostgreSQL restart): every database call is retried with backoff
+  for up to `studies._storage.OUTAGE_S` seconds while the workers keep training (they keep
+  their results until the database is back); past that the run stops with one line saying to
+  `resume`;
+- Ray lost: every `heartbeat_s` the loop checks that the processes of a Ray it started are
+  alive and that its own node is alive in the cluster; a dead local Ray ends the run at once,
+  a cluster that cannot be reached ends it after `RAY_LOSS_S` seconds; the trials in flight are
+  failed and re-queued first (when the database allows), and the message says to `resume`.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import signal
@@ -41,6 +56,7 @@ from search._ray import worker_env
 from search._worker import TrialWorker, WorkerSpec
 from studies._errors import StudyError
 from studies._status import study_cost_s, study_status
+from studies._storage import retrying
 from studies._study import (
     StudySettings,
     count_originals,
@@ -48,7 +64,6 @@ from studies._study import (
     pop_waiting,
     record_heartbeat,
     retries_of,
-    retry_trial,
     stale_trials,
 )
 
@@ -58,6 +73,12 @@ __all__ = ["RunOptions", "Runner", "heartbeat_seconds"]
 #: `GRACE_BEATS` missed beats. ``$SSMTUNE_HEARTBEAT_S`` overrides it (tests use 1).
 HEARTBEAT_S = 5
 GRACE_BEATS = 6
+#: Times a worker that died while starting is replaced, per worker asked for.
+START_ATTEMPTS = 3
+#: Seconds a Ray cluster the run connected to may be unreachable before the run ends.
+RAY_LOSS_S = 60.0
+
+_log = logging.getLogger(__name__)
 
 
 def heartbeat_seconds() -> int:
@@ -109,6 +130,7 @@ class _Counters:
     retries: int = 0
     requeued_stale: int = 0
     interrupted: int = 0
+    start_failures: int = 0
     compiled_ahead: int = 0
     trial_s: list[float] = field(default_factory=list)
 
@@ -157,6 +179,7 @@ class Runner:
         self._status: dict[str, Any] = {}
         self._cost_h = 0.0
         self._t0 = time.perf_counter()
+        self._ray_lost_since: float | None = None
         # compile-aware scheduling: the shapes each worker has been given (search._batching)
         self.shape_of = ShapeKeys(space, spec.task, spec.protocol)
         self.batch_of = ShapeKeys(space, spec.task, spec.protocol, batch=True)
@@ -188,6 +211,22 @@ class Runner:
             ray.kill(actor, no_restart=True)
         except Exception:  # already dead
             pass
+
+    def _running_workers(self) -> int:
+        """Workers that are up: idle or training (not those still starting)."""
+        return len({*self.idle, *(slot.actor for slot in self.inflight.values())})
+
+    # ------------------------------------------------------------------ database
+    def _db(self, call: Callable[[], Any], what: str) -> Any:
+        """`call()`, retried through a database outage (`studies._storage.retrying`); past
+        `OUTAGE_S` it raises a one-line StudyError that says to resume."""
+        return retrying(
+            call,
+            what=what,
+            url=self.spec.storage_url,
+            study=self.spec.study_name,
+            on_wait=lambda msg: _log.warning("study %s: %s", self.spec.study_name, msg),
+        )
 
     # ------------------------------------------------------------------ trials
     def _originals(self) -> int:
@@ -261,16 +300,29 @@ class Runner:
 
     def _dispatch(self, actor: Any) -> bool:
         self._waiting_seen = []
-        trials = self._next_trials(actor)
+        trials = self._db(lambda: self._next_trials(actor), "take the next trial")
         if not trials:
             return False
         ids, params_list = [], []
         for trial in trials:
-            record_heartbeat(self.storage, trial._trial_id)
+            self._db(
+                lambda t=trial: record_heartbeat(self.storage, t._trial_id),
+                f"record a heartbeat of trial {trial.number}",
+            )
             try:
-                params = self.space.suggest(trial)
+                params = self._db(
+                    lambda t=trial: self.space.suggest(t),
+                    f"record the parameters of trial {trial.number}",
+                )
+            except StudyError:
+                raise
             except Exception as exc:
-                fail_trial(self.study, trial._trial_id, f"cannot suggest parameters: {exc}")
+                self._db(
+                    lambda t=trial, e=exc: fail_trial(
+                        self.study, t._trial_id, f"cannot suggest parameters: {e}"
+                    ),
+                    f"fail trial {trial.number}",
+                )
                 continue
             ids.append(trial._trial_id)
             params_list.append(params)
@@ -294,49 +346,62 @@ class Runner:
         self.counters.worker_deaths += 1
         self.compiled.pop(slot.actor, None)
         self.coming.pop(slot.actor, None)
+        why = f"worker died ({reason})"
         for trial_id in slot.trial_ids:
-            trial = self.storage.get_trial(trial_id)
-            if trial.state.is_finished():
-                continue
-            left = self.settings.max_retries - retries_of(trial)
-            if left > 0:
-                why = f"worker died ({reason}); re-queued, {left - 1} retries left after this one"
-                if fail_trial(self.study, trial_id, why):
-                    retry_trial(self.study, trial, count=True)
-                    self.counters.retries += 1
-            else:
-                why = f"worker died ({reason}); no retry left (--max-retries {self.settings.max_retries})"
-                fail_trial(self.study, trial_id, why)
+            if self._db(lambda t=trial_id: self._retry_or_fail(t, why), "re-queue a trial"):
+                self.counters.retries += 1
+
+    def _retry_or_fail(self, trial_id: int, reason: str) -> bool:
+        """Fail a trial whose worker could not finish it; re-queue it (one transaction) while
+        it has retries left. Returns whether it was re-queued."""
+        trial = self.storage.get_trial(trial_id)
+        if trial.state.is_finished():
+            return False
+        left = self.settings.max_retries - retries_of(trial)
+        if left > 0:
+            why = f"{reason}; re-queued, {left - 1} retries left after this one"
+            return fail_trial(self.study, trial_id, why, requeue=True, count=True)
+        why = f"{reason}; no retry left (--max-retries {self.settings.max_retries})"
+        fail_trial(self.study, trial_id, why)
+        return False
 
     def _requeue(self, trial_id: int, why: str) -> bool:
-        trial = self.storage.get_trial(trial_id)
-        if fail_trial(self.study, trial_id, why):
-            retry_trial(self.study, trial, count=False)
-            return True
-        return False
+        """Fail a trial that did nothing wrong and re-queue it without using up a retry."""
+        return self._db(
+            lambda: fail_trial(self.study, trial_id, why, requeue=True, count=False),
+            f"re-queue trial id {trial_id}",
+        )
 
     def _reap_stale(self) -> None:
         own = {t for s in self.inflight.values() for t in s.trial_ids}
-        for trial_id in stale_trials(self.study, self.grace_s, exclude=own):
-            why = f"runner lost (no heartbeat for over {self.grace_s} s); re-queued"
+        stale = self._db(
+            lambda: stale_trials(self.study, self.grace_s, exclude=own), "look for stale trials"
+        )
+        for trial_id in stale:
+            why = f"runner lost (no heartbeat for over {self.grace_s} s)"
             if self._requeue(trial_id, why):
                 self.counters.requeued_stale += 1
 
     def _beat(self) -> None:
-        for slot in self.inflight.values():
-            for trial_id in slot.trial_ids:
-                record_heartbeat(self.storage, trial_id)
+        ids = [t for slot in self.inflight.values() for t in slot.trial_ids]
+        for trial_id in ids:
+            self._db(lambda t=trial_id: record_heartbeat(self.storage, t), "record a heartbeat")
 
     # ------------------------------------------------------------------ state
     def _refresh(self) -> dict[str, Any]:
-        status = study_status(self.study)
+        status = self._db(lambda: study_status(self.study), "read the study's status")
         self._cost_h = status["device_hours"]
         elapsed = time.perf_counter() - self._t0
         total, finished = status["total"], status["finished"]
         eta = None
         if total is not None and self.counters.finished and total > finished:
             eta = elapsed / self.counters.finished * (total - finished)
-        status.update(running_here=len(self.inflight), elapsed_s=elapsed, eta_s=eta)
+        status.update(
+            running_here=len(self.inflight),
+            workers_running=self._running_workers(),
+            elapsed_s=elapsed,
+            eta_s=eta,
+        )
         self._status = status
         if self.progress is not None:
             self.progress(status)
@@ -346,14 +411,14 @@ class Runner:
         budget = self.settings.budget_hours
         if budget is None:
             return False
-        trials = self.study.get_trials(deepcopy=False)
+        trials = self._db(lambda: self.study.get_trials(deepcopy=False), "read the trials")
         self._cost_h = study_cost_s(trials) / 3600.0
         return self._cost_h >= budget
 
     def _work_left(self) -> bool:
         from optuna.trial import TrialState
 
-        trials = self.study.get_trials(deepcopy=False)
+        trials = self._db(lambda: self.study.get_trials(deepcopy=False), "read the trials")
         if any(t.state in (TrialState.WAITING, TrialState.RUNNING) for t in trials):
             return True
         if self.settings.sampler == "grid":
@@ -369,10 +434,12 @@ class Runner:
         try:
             self._loop()
         finally:
+            workers_running = self._running_workers()
             for actor in self.actors:
                 self._kill(actor)
             restore()
         status = self._refresh()
+        status["workers_running"] = workers_running
         c = self.counters
         status.update(
             stopped_by=self.stopped_by,
@@ -383,6 +450,7 @@ class Runner:
             requeued_stale=c.requeued_stale,
             interrupted=c.interrupted,
             compiled_ahead=c.compiled_ahead,
+            worker_start_failures=c.start_failures,
             mean_trial_s=(sum(c.trial_s) / len(c.trial_s)) if c.trial_s else None,
         )
         return status
@@ -401,6 +469,7 @@ class Runner:
                 self._interrupt()
                 return
             if now >= next_beat:
+                self._check_ray()
                 self._beat()
                 next_beat = now + hb
             if now >= next_reap:
@@ -448,7 +517,12 @@ class Runner:
             ray.get(ref)
         except ray.exceptions.RayError as exc:
             self.start_errors.append(" ".join(str(exc).split())[:300])
+            self.counters.start_failures += 1
             self._kill(actor)
+            # a worker killed while starting (OOM, a node going away) is replaced; a worker
+            # that cannot start at all (a broken environment) is not retried for ever
+            if self.counters.start_failures <= START_ATTEMPTS * self.options.workers:
+                self._new_actor()
         else:
             self.idle.append(actor)
 
@@ -458,9 +532,16 @@ class Runner:
         slot = self.inflight.pop(ref)
         try:
             ray.get(ref)
-        except ray.exceptions.RayTaskError as exc:  # run() itself raised: not a dead worker
+        except ray.exceptions.RayTaskError as exc:
+            # run() raised: the trial's own errors are stored by the worker, so this is the
+            # worker's machinery (its database past the outage limit, a bug in ssmtune): the
+            # trial did nothing wrong, so it is re-queued while it has retries left
+            error = " ".join(str(exc).split("\n")[-1].split())[:300]
             for trial_id in slot.trial_ids:
-                fail_trial(self.study, trial_id, f"worker error: {str(exc).splitlines()[-1]}")
+                self._db(
+                    lambda t=trial_id: self._retry_or_fail(t, f"worker error: {error}"),
+                    "re-queue a trial",
+                )
             self.idle.append(slot.actor)
         except ray.exceptions.RayError as exc:  # the worker process or its node is gone
             self._kill(slot.actor)
@@ -482,9 +563,38 @@ class Runner:
         ray.wait(list(self.inflight), num_returns=len(self.inflight), timeout=10)
         for slot in list(self.inflight.values()):
             for trial_id in slot.trial_ids:
-                if self._requeue(trial_id, "interrupted by the user; re-queued"):
+                if self._requeue(trial_id, "interrupted by the user"):
                     self.counters.interrupted += 1
         self.inflight.clear()
+
+    # ------------------------------------------------------------------ Ray's health
+    def _check_ray(self) -> None:
+        """End the run when its Ray is gone (see the module docstring): a process of a local
+        Ray this command started has exited, or this driver's node is not alive in the
+        cluster for `RAY_LOSS_S` seconds. The trials in flight are re-queued first."""
+        lost = _dead_local_ray_process()
+        if lost is None:
+            alive = _own_node_alive()
+            now = time.monotonic()
+            if alive:
+                self._ray_lost_since = None
+                return
+            if self._ray_lost_since is None:
+                self._ray_lost_since = now
+                _log.warning("study %s: the Ray cluster does not answer", self.spec.study_name)
+            if now - self._ray_lost_since < RAY_LOSS_S:
+                return
+            lost = f"the Ray cluster has not answered for {RAY_LOSS_S:g} s"
+        for slot in list(self.inflight.values()):
+            for trial_id in slot.trial_ids:
+                self._requeue(trial_id, f"Ray lost: {lost}")
+        self.inflight.clear()
+        self.idle.clear()
+        self.starting.clear()
+        raise StudyError(
+            f"{lost}; the trials in flight were re-queued; continue with "
+            f"`ssmtune study resume {self.spec.study_name}`"
+        )
 
     def _install_signals(self) -> Callable[[], None]:
         if threading.current_thread() is not threading.main_thread():
@@ -504,6 +614,46 @@ class Runner:
                 signal.signal(s, h)
 
         return restore
+
+
+def _dead_local_ray_process() -> str | None:
+    """What died of a local Ray this process started (its raylet or GCS server), or None.
+
+    Reads Ray's record of the processes it started (``ray._private.worker._global_node``,
+    Ray 2.60): a driver that only connected to a cluster has none.
+    """
+    import ray
+
+    node = getattr(ray._private.worker, "_global_node", None)
+    processes = getattr(node, "all_processes", None) or {}
+    for name in ("gcs_server", "raylet"):
+        for info in processes.get(name, []):
+            code = info.process.poll()
+            if code is not None:
+                how = f"signal {-code}" if code < 0 else f"code {code}"
+                return f"the local Ray's {name} exited ({how})"
+    return None
+
+
+def _own_node_alive(timeout_s: float = 10.0) -> bool:
+    """Whether the cluster's control store answers and lists this driver's node as alive, in
+    at most `timeout_s` seconds (the query runs in a thread, so a cluster that does not answer
+    cannot block the loop)."""
+    import ray
+
+    answer: list[bool] = []
+
+    def ask() -> None:
+        try:
+            me = ray.get_runtime_context().get_node_id()
+            answer.append(any(n["NodeID"] == me and n.get("Alive") for n in ray.nodes()))
+        except Exception:  # noqa: BLE001 - any failure to answer counts as not alive
+            answer.append(False)
+
+    thread = threading.Thread(target=ask, name="ssmtune-ray-check", daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    return bool(answer and answer[0])
 
 
 def _fixed_params(trial: Any) -> dict[str, Any]:

@@ -186,6 +186,7 @@ class TrialWorker:
         self.cache: dict[str, Any] = {}
         self._study = None
         self.node = socket.gethostname()
+        self._unreported: dict[int, Callable[[], None]] = {}
 
     def ping(self) -> dict[str, Any]:
         """The worker's process id and node (answered once the worker is up)."""
@@ -274,20 +275,58 @@ class TrialWorker:
         threading.Thread(target=work, name="ssmtune-compile-ahead", daemon=True).start()
 
     def _claim(self, trial_id: int) -> TrialContext:
-        """Mark the trial as this worker's (pid, node) and make its context."""
+        """Mark the trial as this worker's (pid, node) and make its context.
+
+        The context's `report` rides through a database outage: an evaluation it cannot write
+        is kept and written with the next one (or with the result), the pruner is not asked
+        meanwhile, and training goes on.
+        """
         import optuna
 
+        from studies._storage import is_outage
         from studies._study import set_trial_attrs
 
-        study = self.study()
+        study = self._db(self.study, "open the study")
         trial = optuna.Trial(study, trial_id)
-        set_trial_attrs(study._storage, trial_id, {"node": self.node}, {"ssmtune:pid": os.getpid()})
+        self._db(
+            lambda: set_trial_attrs(
+                study._storage, trial_id, {"node": self.node}, {"ssmtune:pid": os.getpid()}
+            ),
+            f"claim trial {trial_id}",
+        )
+        pending: list[tuple[int, float]] = []
+
+        def flush() -> None:
+            while pending:
+                step, val = pending[0]
+                trial.report(val, step)
+                pending.pop(0)
 
         def report(step: int, val: float) -> bool:
-            trial.report(float(val), int(step))
-            return bool(trial.should_prune())
+            pending.append((int(step), float(val)))
+            try:
+                flush()
+                return bool(trial.should_prune())
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                _log.warning("trial %d: cannot report step %d yet: %s", trial_id, step, exc)
+                return False
 
+        self._unreported[trial_id] = flush
         return TrialContext(self.spec, report, self.cache)
+
+    def _db(self, call: Callable[[], Any], what: str) -> Any:
+        """`call()` retried through a database outage (`studies._storage.retrying`)."""
+        from studies._storage import retrying
+
+        return retrying(
+            call,
+            what=what,
+            url=self.spec.storage_url,
+            study=self.spec.study_name,
+            on_wait=lambda msg: _log.warning("%s: %s", what, msg),
+        )
 
     def _record(self, trial_id: int, outcome: TrialOutcome, wall: float) -> dict[str, Any]:
         """Store a trial's outcome: its cost attributes and its final state."""
@@ -330,6 +369,24 @@ class TrialWorker:
         if reason is not None:
             attrs = {**attrs, "fail_reason": reason}
             summary["fail_reason"] = reason
-        if not finish_trial(self.study()._storage, trial_id, state, value, attrs):
+        storage = self.study()._storage
+        flush = self._unreported.pop(trial_id, None)
+        if flush is not None:
+            self._db(lambda: _ignore_finished(flush), f"report the evaluations of trial {trial_id}")
+        done = self._db(
+            lambda: finish_trial(storage, trial_id, state, value, attrs),
+            f"record the result of trial {trial_id}",
+        )
+        if not done:
             summary["state"] = "ALREADY_FINISHED"  # the runner gave the trial up meanwhile
         return summary
+
+
+def _ignore_finished(call: Callable[[], None]) -> None:
+    """`call()`, except that a trial someone else already finished is not an error."""
+    import optuna
+
+    try:
+        call()
+    except optuna.exceptions.UpdateFinishedTrialError:
+        pass

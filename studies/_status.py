@@ -13,7 +13,7 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from studies._study import StudySettings, superseded
+from studies._study import StudySettings, failed_by_config, superseded
 
 if TYPE_CHECKING:
     import optuna
@@ -63,8 +63,9 @@ def study_status(study: optuna.Study) -> dict[str, Any]:
 
     Returns:
         A dict: name, task, model, space, sampler, pruner, direction, total (trials planned),
-        finished (planned trials in a final state: complete, pruned, or failed with no retry
-        left), n_complete, n_pruned, n_fail, n_running, n_waiting (trials per state; n_fail
+        finished (planned trials with a result: complete, pruned, or failed because their
+        configuration diverged; a trial that failed for any other reason with no retry queued
+        is not finished, and `resume` runs it again), n_lost (those trials), n_complete, n_pruned, n_fail, n_running, n_waiting (trials per state; n_fail
         counts every failed run, n_retried those re-queued), best_value, best_trial,
         best_params, device_hours, started, last_finished.
     """
@@ -80,8 +81,9 @@ def study_status(study: optuna.Study) -> dict[str, Any]:
     for t in trials:
         counts[t.state] += 1
     retried = superseded(trials)
-    final_fail = sum(1 for t in trials if t.state == TrialState.FAIL and t.number not in retried)
-    finished = counts[TrialState.COMPLETE] + counts[TrialState.PRUNED] + final_fail
+    final_fail = [t for t in trials if t.state == TrialState.FAIL and t.number not in retried]
+    measured = sum(1 for t in final_fail if failed_by_config(t))
+    finished = counts[TrialState.COMPLETE] + counts[TrialState.PRUNED] + measured
     complete = [
         t
         for t in trials
@@ -103,6 +105,7 @@ def study_status(study: optuna.Study) -> dict[str, Any]:
         "direction": study.direction.name.lower(),
         "total": _planned(settings),
         "finished": finished,
+        "n_lost": len(final_fail) - measured,
         "n_trials": len(trials),
         "n_complete": counts[TrialState.COMPLETE],
         "n_pruned": counts[TrialState.PRUNED],

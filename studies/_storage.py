@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from studies._errors import StudyError
 
 if TYPE_CHECKING:
     from optuna.storages import RDBStorage
+
+T = TypeVar("T")
 
 __all__ = [
     "DEFAULT_STORAGE",
@@ -38,6 +41,9 @@ __all__ = [
     "mask_url",
     "is_sqlite",
     "open_storage",
+    "OUTAGE_S",
+    "is_outage",
+    "retrying",
 ]
 
 #: The storage used when neither ``--storage`` nor ``$SSMTUNE_STORAGE`` is given.
@@ -48,6 +54,10 @@ STORAGE_ENV = "SSMTUNE_STORAGE"
 SQLITE_BUSY_TIMEOUT_S = 60.0
 #: How long a PostgreSQL connection attempt may take before the server counts as unreachable.
 POSTGRES_CONNECT_TIMEOUT_S = 10
+
+#: How long a runner or a worker waits for an unreachable database (a PostgreSQL restart, a
+#: failover) before it gives up; ``$SSMTUNE_OUTAGE_S`` overrides it.
+OUTAGE_S = 60.0
 
 _ALLOWED = "sqlite:///PATH.db or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB"
 
@@ -242,3 +252,92 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 (SQLAlch
     cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def outage_seconds() -> float:
+    """Seconds to ride through a database outage (``$SSMTUNE_OUTAGE_S`` or `OUTAGE_S`)."""
+    try:
+        return max(0.0, float(os.environ.get("SSMTUNE_OUTAGE_S", OUTAGE_S)))
+    except ValueError:
+        return OUTAGE_S
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether `exc` means the database could not be reached or dropped the connection (worth
+    retrying), rather than a statement it refused.
+
+    SQLAlchemy raises `OperationalError` / `InterfaceError` (or marks the error
+    ``connection_invalidated``) for a server that is down, restarting or dropped us; Optuna
+    wraps them in `StorageInternalError` ("... e.g. exceeding max length", which is misleading
+    then).
+    """
+    from sqlalchemy import exc as sa_exc
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+            return True
+        if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def retrying(
+    call: Callable[[], T],
+    *,
+    what: str,
+    url: str = "",
+    study: str | None = None,
+    outage_s: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> T:
+    """`call()`, retried with exponential backoff (0.25 s doubling to 8 s) while the database
+    is unreachable (`is_outage`), for at most `outage_s` seconds (default `outage_seconds()`).
+
+    Use it only for calls that may run twice: reads, heartbeats, and the compare-and-set
+    writes of `studies._study` (a write that committed before the connection dropped fails
+    its compare-and-set on the second try and reports "already done").
+
+    Args:
+        call: the database call.
+        what: what it does, for the messages ("record the result of trial 7").
+        url: the storage URL, shown masked in the message.
+        study: the study's name, for the `resume` command in the message.
+        outage_s: how long to keep trying.
+        on_wait: called with a one-line message at the first failure (a log line).
+
+    Raises:
+        StudyError: still unreachable after `outage_s` seconds (one line, saying to resume).
+        Exception: any other error of `call`, as it is.
+    """
+    import time
+
+    limit = outage_seconds() if outage_s is None else outage_s
+    deadline = None
+    delay = 0.25
+    while True:
+        try:
+            return call()
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + limit
+                if on_wait is not None:
+                    on_wait(f"database unreachable ({_reason(exc, url)}); retrying for {limit:g} s")
+            if now >= deadline:
+                raise StudyError(
+                    f"the database {mask_url(url)} was unreachable for over {limit:g} s "
+                    f"(could not {what}: {_reason(exc, url)}); once it is back, continue with "
+                    f"`ssmtune study resume {study or 'NAME'}`"
+                ) from None
+            time.sleep(min(delay, max(0.0, deadline - now)))
+            delay = min(delay * 2, 8.0)
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    orig = getattr(exc, "orig", None) or exc.__cause__ or exc
+    return _scrub(" ".join(str(getattr(orig, "orig", None) or orig).split()), url)[:200]

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import signal
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -55,6 +57,10 @@ __all__ = [
     "finish_trial",
     "set_trial_attrs",
     "retry_trial",
+    "requeue_lost",
+    "failed_by_config",
+    "fault_point",
+    "FAULT_ENV",
     "superseded",
     "retries_of",
 ]
@@ -65,6 +71,17 @@ PRUNERS = ("none", "median", "hyperband")
 IDENTITY = ("task", "model", "space", "space_size", "sampler", "pruner", "protocol", "seed")
 #: System attribute counting how many times a trial's parameters were re-queued after a crash.
 RETRIES_ATTR = "ssmtune:retries"
+#: Fault injection for the kill-window tests: a process whose environment names a point of
+#: `fault_point` here kills itself with SIGKILL when it reaches that point.
+FAULT_ENV = "SSMTUNE_FAULT_POINT"
+
+
+def fault_point(name: str) -> None:
+    """Die at once (SIGKILL, as a crash or the OOM killer would) if ``$SSMTUNE_FAULT_POINT``
+    is `name`. The tests use it to kill a runner at an exact step of its bookkeeping; it does
+    nothing otherwise."""
+    if os.environ.get(FAULT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass(frozen=True)
@@ -498,9 +515,28 @@ def _heartbeat_trial_ids(storage: BaseStorage, trial_ids: list[int]) -> list[int
         return [r[0] for r in rows]
 
 
-def fail_trial(study: optuna.Study, trial_id: int, reason: str) -> bool:
+def fail_trial(
+    study: optuna.Study,
+    trial_id: int,
+    reason: str,
+    *,
+    requeue: bool = False,
+    count: bool = True,
+) -> bool:
     """Set a RUNNING or WAITING trial to FAIL with user attribute `fail_reason`, in one
-    transaction (see `finish_trial`).
+    transaction (see `finish_trial`); with `requeue`, queue its retry in that same transaction.
+
+    Failing a trial and queueing its retry used to be two commits, and a runner killed between
+    them left the grid point with a failed trial and nothing waiting: the point was lost, and
+    the status called the grid finished. Now both are written together or not at all, whatever
+    instant the process dies.
+
+    Args:
+        study: the trial's study.
+        trial_id: the trial.
+        reason: why it failed (stored as `fail_reason`, one line, at most 500 characters).
+        requeue: also queue a new WAITING trial with the same parameters (`retry_trial`).
+        count: whether that retry uses up one of the trial's retries (`retry_trial`).
 
     Returns:
         False, with nothing written, when the trial had already finished (someone else
@@ -509,6 +545,9 @@ def fail_trial(study: optuna.Study, trial_id: int, reason: str) -> bool:
     from optuna.trial import TrialState
 
     reason = " ".join(str(reason).split())[:500]
+    retry = None
+    if requeue:
+        retry = (study._study_id, _retry_template(study._storage.get_trial(trial_id), count))
     return _end(
         study._storage,
         trial_id,
@@ -516,6 +555,7 @@ def fail_trial(study: optuna.Study, trial_id: int, reason: str) -> bool:
         (TrialState.RUNNING, TrialState.WAITING),
         None,
         {"fail_reason": reason},
+        retry=retry,
     )
 
 
@@ -571,16 +611,23 @@ def _end(
     from_states: tuple[Any, ...],
     value: float | None,
     attrs: dict[str, Any],
+    *,
+    retry: tuple[int, FrozenTrial] | None = None,
 ) -> bool:
     """Write `attrs`, move the trial from one of `from_states` to final `state` and store
-    `value`, all in one transaction; roll it all back and return False when the trial was in
-    no state of `from_states`."""
+    `value`, and create the trial `retry` = (study id, template) if given, all in one
+    transaction; roll it all back and return False when the trial was in no state of
+    `from_states`."""
     import optuna
     from optuna.storages._rdb import models as rdb_models
 
     inner = _rdb(storage)
     try:
         with _session(inner, ignore_integrity_error=False) as session:
+            if retry is not None:
+                # the lock Optuna takes to number a new trial, taken first (PostgreSQL; on
+                # SQLite the first write below locks the whole database until the commit)
+                rdb_models.StudyModel.find_or_raise_by_id(retry[0], session, for_update=True)
             _write_attrs(inner, session, trial_id, attrs, {})
             if not _set_state(session, trial_id, state, from_states):
                 raise optuna.exceptions.UpdateFinishedTrialError(f"trial {trial_id} finished")
@@ -591,8 +638,14 @@ def _end(
                         trial_id=trial_id, objective=0, value=stored, value_type=kind
                     )
                 )
+            if retry is not None:
+                inner._get_prepared_new_trial(retry[0], retry[1], session)
+                session.flush()
+                fault_point("requeue-before-commit")
     except optuna.exceptions.UpdateFinishedTrialError:
         return False
+    if retry is not None:
+        fault_point("requeue-after-commit")
     return True
 
 
@@ -621,14 +674,8 @@ def retries_of(trial: FrozenTrial) -> int:
     return int(trial.system_attrs.get(RETRIES_ATTR, 0))
 
 
-def retry_trial(study: optuna.Study, trial: FrozenTrial, *, count: bool = True) -> int:
-    """Queue a new WAITING trial with the parameters of the failed `trial`; return its number.
-
-    The new trial has user attribute `retry_of` (the failed trial's number) and Optuna's
-    retry system attributes (`failed_trial`, `retry_history`, as
-    `optuna.storages.RetryHeartbeatStaleTrialCallback` writes them). `count=False` (a run
-    interrupted by the user, a lost runner) does not use up one of the trial's retries.
-    """
+def _retry_template(trial: FrozenTrial, count: bool) -> FrozenTrial:
+    """The WAITING trial that re-runs the failed `trial` (see `retry_trial`)."""
     import optuna
     from optuna.trial import TrialState
 
@@ -649,11 +696,88 @@ def retry_trial(study: optuna.Study, trial: FrozenTrial, *, count: bool = True) 
         system_attrs=system_attrs,
     )
     new._validate()
+    return new
+
+
+def retry_trial(study: optuna.Study, trial: FrozenTrial, *, count: bool = True) -> int:
+    """Queue a new WAITING trial with the parameters of the failed `trial`; return its number.
+
+    The new trial has user attribute `retry_of` (the failed trial's number) and Optuna's
+    retry system attributes (`failed_trial`, `retry_history`, as
+    `optuna.storages.RetryHeartbeatStaleTrialCallback` writes them). `count=False` (a run
+    interrupted by the user, a lost runner) does not use up one of the trial's retries.
+    The runner fails a trial and queues its retry in one transaction (`fail_trial` with
+    `requeue`); this is for a trial that has already failed (`requeue_lost`).
+    """
     storage = study._storage
-    trial_id = storage.create_new_trial(study._study_id, template_trial=new)
+    trial_id = storage.create_new_trial(
+        study._study_id, template_trial=_retry_template(trial, count)
+    )
     return storage.get_trial_number_from_id(trial_id)
 
 
 def superseded(trials: list[FrozenTrial]) -> set[int]:
     """Numbers of trials that a later trial re-runs (their `retry_of` successors exist)."""
     return {int(t.user_attrs["retry_of"]) for t in trials if "retry_of" in t.user_attrs}
+
+
+def failed_by_config(trial: FrozenTrial) -> bool:
+    """Whether a failed trial failed because of its configuration (training diverged): a
+    result of that grid point, which running it again would only repeat. Any other failure
+    (a worker or runner that died, a database outage, an error in the code) is not."""
+    return trial.user_attrs.get("status") == "diverged"
+
+
+def requeue_lost(study: optuna.Study, points: list[dict[str, Any]]) -> int:
+    """Queue a retry for every point of `points` that has failed trials but no result and
+    nothing queued: no COMPLETE, PRUNED, WAITING or RUNNING trial and no failure of its own
+    (`failed_by_config`). Returns how many were queued.
+
+    `resume` calls it, so a point whose last trial failed for a reason outside the trial (no
+    retry left after worker deaths, a worker error, a database written by an older ssmtune
+    that could lose a retry) is run again. The retry does not use up one of the trial's
+    retries. The check and the new trials are one transaction with the study locked, so two
+    runners resuming at once queue each point once.
+    """
+    from optuna.storages._rdb import models as rdb_models
+    from optuna.trial import TrialState
+
+    settled = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.WAITING, TrialState.RUNNING)
+    by_point: dict[str, list[FrozenTrial]] = {}
+    for t in study.get_trials(deepcopy=False):
+        by_point.setdefault(point_key(_trial_point(t)), []).append(t)
+    lost = []
+    for point in points:
+        trials = by_point.get(point_key(point), [])
+        if not trials or any(t.state in settled or failed_by_config(t) for t in trials):
+            continue
+        lost.append(max(trials, key=lambda t: t.number))
+    if not lost:
+        return 0
+    import sqlalchemy
+
+    inner = _rdb(study._storage)
+    queued = 0
+    with _session(inner, ignore_integrity_error=False) as session:
+        rdb_models.StudyModel.find_or_raise_by_id(study._study_id, session, for_update=True)
+        # a write first: on SQLite it takes the database's write lock for the transaction,
+        # so no other runner queues the same retry between the check and the insert
+        session.execute(
+            sqlalchemy.text("UPDATE studies SET study_name = study_name WHERE study_id = :sid"),
+            {"sid": study._study_id},
+        )
+        for trial in lost:
+            successor = session.execute(
+                sqlalchemy.text(
+                    "SELECT 1 FROM trial_user_attributes a JOIN trials t "
+                    "ON t.trial_id = a.trial_id WHERE t.study_id = :sid "
+                    "AND a.key = 'retry_of' AND a.value_json = :num LIMIT 1"
+                ),
+                {"sid": study._study_id, "num": json.dumps(trial.number)},
+            ).first()
+            if successor is None:
+                inner._get_prepared_new_trial(
+                    study._study_id, _retry_template(trial, False), session
+                )
+                queued += 1
+    return queued
