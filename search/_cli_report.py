@@ -312,22 +312,39 @@ def _train_seed(spec: Any, params: dict[str, Any]) -> dict[str, Any]:
 def dashboard(
     storage: str = _storage_option(),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (localhost default)."),
-    port: int = typer.Option(8080, "--port", help="Port (0 picks a free one)."),
+    port: int = typer.Option(8080, "--port", help="Port, 0 to 65535 (0 picks a free one)."),
+    allow_host: list[str] | None = typer.Option(
+        None,
+        "--allow-host",
+        help="Also answer requests addressed to this host name (repeatable), e.g. my-box.lab.",
+    ),
 ) -> None:
-    """Serve optuna-dashboard on the study storage and print its URL (Ctrl-C stops it)."""
+    """Serve optuna-dashboard on the study storage and print its URL (Ctrl-C stops it).
+
+    The dashboard has no authentication and can change studies; it listens on 127.0.0.1.
+
+    Requests for hosts other than localhost, 127.0.0.1, ::1, --host, --allow-host get 403.
+
+    From another machine, prefer an SSH tunnel: ssh -L 8080:127.0.0.1:8080 HOST.
+
+    To expose it deliberately (all who reach it can use it): --host 0.0.0.0 --allow-host NAME.
+    """
     import studies
 
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        err_console.print(
-            f"warning: binding {host}: the dashboard has no authentication and can change "
-            "studies; anyone who reaches this address can use it",
-            highlight=False,
-        )
+    shown = studies.mask_url(storage)
 
     def ready(url: str) -> None:
-        print(f"optuna-dashboard on {storage}: {url}", flush=True)
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            err_console.print(
+                f"warning: bound to {host}: the dashboard has no authentication and can change "
+                "studies; anyone who reaches this address can use it",
+                highlight=False,
+            )
+        print(f"optuna-dashboard on {shown}: {url}", flush=True)
 
-    studies.serve_dashboard(storage, host=host, port=port, ready=ready)
+    studies.serve_dashboard(
+        storage, host=host, port=port, allow_hosts=allow_host or (), ready=ready
+    )
 
 
 def register(app: typer.Typer) -> None:

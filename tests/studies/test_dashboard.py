@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
 import queue
@@ -11,21 +13,23 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import studies
 from studies import dashboard_url
 
 SSMTUNE = str(Path(sys.executable).parent / "ssmtune")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="module")
-def dashboard(study_db):
+@contextlib.contextmanager
+def serving(storage: str, *options: str) -> Iterator[str]:
     """`ssmtune dashboard` on a free port, as a subprocess; yields its base URL, ends it by PID."""
     proc = subprocess.Popen(
-        [SSMTUNE, "dashboard", "--storage", study_db, "--port", "0"],
+        [SSMTUNE, "dashboard", "--storage", storage, "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -38,7 +42,7 @@ def dashboard(study_db):
         except queue.Empty:
             proc.kill()
             pytest.fail(f"no URL printed; stderr: {proc.stderr.read()}")
-        assert line.startswith(f"optuna-dashboard on {study_db}: http://127.0.0.1:")
+        assert line.startswith(f"optuna-dashboard on {storage}: http://127.0.0.1:")
         url = line.rsplit(": ", 1)[1].strip()
         assert url.endswith("/dashboard/")
         yield url.removesuffix("/dashboard/")
@@ -49,6 +53,19 @@ def dashboard(study_db):
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def dashboard(study_db):
+    with serving(study_db) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def dashboard_lab(study_db):
+    """The dashboard started to be reached also as evil.example (--allow-host)."""
+    with serving(study_db, "--allow-host", "evil.example") as url:
+        yield url
 
 
 def get_json(url: str) -> dict:
@@ -124,3 +141,89 @@ def test_missing_database_is_a_clear_error(tmp_path, cli):
 def test_dashboard_url():
     assert dashboard_url("127.0.0.1", 8080) == "http://127.0.0.1:8080/dashboard/"
     assert dashboard_url("0.0.0.0", 80) == "http://127.0.0.1:80/dashboard/"
+
+
+def request(base: str, host: str | None, method: str = "GET") -> tuple[int, str]:
+    """(status, body) of `method` /api/studies sent with the ``Host`` header `host`
+    (None: no Host header, as HTTP/1.0 allows)."""
+    port = int(base.rsplit(":", 1)[1])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        if host is None:
+            conn.putrequest(method, "/api/studies", skip_host=True)
+            conn.endheaders()
+        else:
+            conn.request(method, "/api/studies", headers={"Host": host})
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode()
+    finally:
+        conn.close()
+
+
+def test_only_local_host_names_are_answered(dashboard):
+    """A page that reaches the dashboard by DNS rebinding sends its own name as Host: 403."""
+    port = dashboard.rsplit(":", 1)[1]
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", "localhost", f"[::1]:{port}"):
+        status, body = request(dashboard, host)
+        assert status == 200 and "study_summaries" in body, (host, status, body)
+    for host in (
+        f"evil.example:{port}",
+        "evil.example",
+        f"127.0.0.1.evil.example:{port}",
+        f"localhost.evil.example:{port}",
+        "[::1]evil.example",
+        "",
+        None,
+    ):
+        status, body = request(dashboard, host)
+        assert status == 403, (host, status, body)
+        assert "DNS rebinding" in body and "--allow-host" in body and "study_summaries" not in body
+    assert request(dashboard, f"evil.example:{port}", "POST")[0] == 403
+
+
+def test_allow_host_admits_the_names_given(dashboard_lab):
+    port = dashboard_lab.rsplit(":", 1)[1]
+    for host in (f"evil.example:{port}", "EVIL.example", f"localhost:{port}"):
+        assert request(dashboard_lab, host)[0] == 200, host
+    assert request(dashboard_lab, f"other.example:{port}")[0] == 403
+
+
+def test_printed_storage_hides_the_password(cli, monkeypatch):
+    served = {}
+
+    def serve(storage, *, host, port, ready, **options):
+        served["storage"] = storage
+        ready(dashboard_url(host, 8080))
+
+    monkeypatch.setattr(studies, "serve_dashboard", serve)
+    url = "postgresql+psycopg://ana:pg-s3cret-word@db.lab:5432/tune"
+    code, out, err = cli("dashboard", "--storage", url)
+    assert code == 0, err
+    assert "pg-s3cret-word" not in out + err
+    assert out.startswith("optuna-dashboard on postgresql+psycopg://ana:***@db.lab:5432/tune: ")
+    assert served["storage"] == url  # the real URL is what is opened
+
+
+def test_storage_errors_hide_the_password(cli):
+    url = "postgresql://ana:pg-s3cret-word@127.0.0.1:1/tune"  # port 1: refused at once
+    code, out, err = cli("dashboard", "--storage", url, "--port", "0")
+    assert code == 2 and "cannot open storage" in err
+    assert "pg-s3cret-word" not in out + err
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "-1"])
+def test_port_out_of_range_is_one_line(cli, tmp_path, port):
+    """Checked before the storage is opened (the database here does not exist)."""
+    code, out, err = cli("dashboard", "--storage", f"sqlite:///{tmp_path}/none.db", "--port", port)
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [
+        f"error: the dashboard port must be 0 to 65535 (0 picks a free one), got {port}"
+    ]
+
+
+def test_help_says_how_to_expose_it(cli):
+    code, out, _ = cli("dashboard", "--help")
+    text = " ".join(out.split())
+    assert code == 0
+    assert "no authentication" in text and "SSH tunnel" in text
+    assert "--host 0.0.0.0 --allow-host NAME" in text
