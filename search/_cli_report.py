@@ -339,6 +339,7 @@ def dashboard(
                 f"warning: bound to {host}: the dashboard has no authentication and can change "
                 "studies; anyone who reaches this address can use it",
                 highlight=False,
+                soft_wrap=True,
             )
         print(f"optuna-dashboard on {shown}: {url}", flush=True)
 
