@@ -287,7 +287,7 @@ class TrialWorker:
         from studies._study import set_trial_attrs
 
         study = self._db(self.study, "open the study")
-        trial = optuna.Trial(study, trial_id)
+        trial = self._db(lambda: optuna.Trial(study, trial_id), f"load trial {trial_id}")
         self._db(
             lambda: set_trial_attrs(
                 study._storage, trial_id, {"node": self.node}, {"ssmtune:pid": os.getpid()}

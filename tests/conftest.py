@@ -85,7 +85,16 @@ def postgres_server() -> Iterator[dict[str, object]]:
     options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
     subprocess.run([pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "start"], **run)
     try:
-        yield {"host": "127.0.0.1", "port": port, "user": "ssmtune", "password": PG_PASSWORD}
+        yield {
+            "host": "127.0.0.1",
+            "port": port,
+            "user": "ssmtune",
+            "password": PG_PASSWORD,
+            # what a test needs to stop and start the server (`pg_ctl`, as `os_user`)
+            "pg_ctl": [pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w"],
+            "os_user": user,
+            "cwd": str(base),
+        }
     finally:
         subprocess.run(
             [pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],

@@ -23,6 +23,7 @@ from studies._study import (
     load_study,
     pop_waiting,
     record_heartbeat,
+    requeue_lost,
     retries_of,
     retry_trial,
     stale_trials,
@@ -212,3 +213,80 @@ def test_status_counts_best_and_cost(study: optuna.Study) -> None:
     )  # fmt: skip
     assert s["best_value"] == 0.9 and s["best_trial"] == 1
     assert s["device_hours"] == pytest.approx(0.02, abs=1e-3)
+
+
+def _running_with_params(study: optuna.Study, point: dict) -> optuna.Trial:
+    enqueue_points(study, [point])
+    trial = pop_waiting(study)
+    for key in point:
+        trial.suggest_categorical(key, sorted({p[key] for p in POINTS}))
+    assert trial.params == point
+    return trial
+
+
+def test_fail_and_requeue_is_one_transaction(any_url: str) -> None:
+    """A runner dying between failing a trial and queueing its retry lost the grid point; now
+    both are one transaction: when the retry cannot be written, the FAIL is rolled back."""
+    from sqlalchemy import event
+
+    study, _ = create_or_continue(open_storage(any_url), "s", SETTINGS)
+    trial = _running_with_params(study, POINTS[0])
+    engine = study._storage._backend.engine
+
+    def die_on_the_retry(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("INSERT INTO TRIALS"):
+            raise RuntimeError("killed between the FAIL and the retry")
+
+    event.listen(engine, "before_cursor_execute", die_on_the_retry)
+    try:
+        with pytest.raises(RuntimeError):
+            fail_trial(study, trial._trial_id, "worker died", requeue=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", die_on_the_retry)
+    (only,) = load_study(open_storage(any_url), "s").trials
+    assert only.state == TrialState.RUNNING and "fail_reason" not in only.user_attrs
+    assert fail_trial(study, trial._trial_id, "worker died", requeue=True, count=False)
+    failed, retry = load_study(open_storage(any_url), "s").trials
+    assert failed.state == TrialState.FAIL and failed.user_attrs["fail_reason"] == "worker died"
+    assert retry.state == TrialState.WAITING and retry.user_attrs["retry_of"] == failed.number
+    assert retry.params == POINTS[0] and retries_of(retry) == 0
+    # a trial that finished meanwhile is neither failed nor re-queued
+    assert not fail_trial(study, trial._trial_id, "again", requeue=True)
+    assert len(study.trials) == 2
+
+
+def test_resume_requeues_points_lost_outside_the_trial_once(any_url: str) -> None:
+    """`requeue_lost`: a point whose trials all failed for a reason outside the trial (here: a
+    FAIL with no retry, as the old two-step bookkeeping left it) gets one retry, even with two
+    runners asking at once; a point that diverged, one that completed and one still waiting
+    get none. Until then the status does not count the lost point as finished."""
+    study, _ = create_or_continue(open_storage(any_url), "s", SETTINGS)
+    lost = _running_with_params(study, POINTS[0])
+    assert fail_trial(study, lost._trial_id, "worker died")
+    diverged = _running_with_params(study, POINTS[1])
+    assert finish_trial(study._storage, diverged._trial_id, TrialState.FAIL, None, {"status": "diverged"})  # fmt: skip
+    done = _running_with_params(study, POINTS[2])
+    assert finish_trial(study._storage, done._trial_id, TrialState.COMPLETE, 0.5)
+    enqueue_points(study, POINTS[3:])
+    status = study_status(study)
+    assert (status["finished"], status["n_lost"], status["total"]) == (2, 1, 4)
+    counts: list[int] = []
+    threads = [
+        threading.Thread(
+            target=lambda: counts.append(
+                requeue_lost(load_study(open_storage(any_url), "s"), POINTS)
+            )
+        )
+        for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(counts) == [0, 1]
+    retries = [t for t in study.trials if t.user_attrs.get("retry_of") == lost.number]
+    assert len(retries) == 1 and retries[0].state == TrialState.WAITING
+    assert retries[0].params == POINTS[0]
+    assert requeue_lost(study, POINTS) == 0
+    status = study_status(study)
+    assert (status["finished"], status["n_lost"], status["n_waiting"]) == (2, 0, 2)
