@@ -67,6 +67,16 @@ class StudyProgress:
         self.progress.update(self.task_id, completed=status["finished"], total=total, **fields)
 
 
+def _workers(summary: dict[str, Any]) -> str:
+    """The workers a run really had at its end: "2 workers", "1 of 2 workers", with the
+    number of worker processes that died while starting (each was replaced, up to a limit)."""
+    asked = summary["workers"]
+    running = summary.get("workers_running", asked)
+    failed = summary.get("worker_start_failures") or 0
+    text = f"{asked} workers" if running == asked else f"{running} of {asked} workers"
+    return f"{text} ({failed} worker starts failed)" if failed else text
+
+
 def closing_lines(summary: dict[str, Any]) -> list[str]:
     """What a finished run prints: the counts, the best value, the cost and where to look."""
     name, storage = summary["name"], summary["storage"]
@@ -82,7 +92,7 @@ def closing_lines(summary: dict[str, Any]) -> list[str]:
         f"best value {format_value(summary['best_value'])} (trial {summary['best_trial']}) "
         f"{summary['best_params'] or ''}".rstrip(),
         f"cost {summary['device_hours']:.3f} device-hours; this run {summary['trials_run']} "
-        f"trials in {summary['wall_s']:.1f} s on {summary['workers']} workers",
+        f"trials in {summary['wall_s']:.1f} s on {_workers(summary)}",
     ]
     if stopped:
         lines.append(stopped)

@@ -173,6 +173,7 @@ def test_workers_that_die_while_starting_are_replaced(
     finishes on two workers, and the summary counts what really ran. (They used to be given
     up: no worker left, "no worker could start".)"""
     from search import _runner
+    from search._progress import closing_lines
     from search._start import start_study
     from tests.search._fault_fakes import DiesWhileStarting
 
@@ -185,6 +186,7 @@ def test_workers_that_die_while_starting_are_replaced(
     assert (folder / "start-death-1").exists()
     assert summary["worker_start_failures"] == 2 and summary["workers_running"] == 2
     assert summary["n_complete"] == summary["finished"] == 4
+    assert "on 2 workers (2 worker starts failed)" in "\n".join(closing_lines(summary))
 
 
 # ------------------------------------------------------------------- PostgreSQL restarts
