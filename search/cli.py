@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
+from typing import NoReturn
 
 import typer
 
@@ -16,6 +17,9 @@ from search import _cli_report, _cli_spaces, _cli_study, _cli_tasks, _cli_train
 from search._cli_common import USER_ERRORS, err_console
 
 __all__ = ["app", "main", "ssmtune_version"]
+
+#: Click's exceptions: typer vendors click (``typer._click``) from 0.22 on, plain click before.
+_click = sys.modules[typer.BadParameter.__module__]
 
 app = typer.Typer(
     name="ssmtune",
@@ -49,13 +53,44 @@ for _module in (_cli_train, _cli_tasks, _cli_spaces, _cli_study, _cli_report):
     _module.register(app)
 
 
+def _error(message: str, code: int) -> NoReturn:
+    """Print `message` as one ``error:`` line on stderr and exit with `code`."""
+    from rich.markup import escape
+
+    line = escape(" ".join(str(message).split()))
+    err_console.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def _usage_message(exc: Exception) -> str:
+    """Click's message for a parse error, with the command's --help to look at."""
+    message = exc.format_message().rstrip(".")
+    if not isinstance(exc, _click.UsageError):
+        return message
+    ctx = getattr(exc, "ctx", None)
+    return f"{message}; see `{ctx.command_path if ctx else 'ssmtune'} --help`"
+
+
 def main() -> None:
-    """Console entry point: run the app, turning bad input into one line and exit code 2."""
+    """Console entry point: run the app, turning bad input into one line and exit code 2.
+
+    Click runs outside its standalone mode, so that its parse errors (a wrongly typed value, a
+    missing or unknown option, an unknown command) become the same one line as ours instead of
+    a usage panel; a command's own exit code (``typer.Exit``, Ctrl+C: 130) is kept.
+    """
     try:
-        app(standalone_mode=True)
+        code = app(standalone_mode=False, prog_name="ssmtune")
     except USER_ERRORS as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(2)
+        _error(str(exc), 2)
+    except _click.ClickException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # no_args_is_help: the help is printed
+            sys.exit(exc.exit_code)
+        _error(_usage_message(exc), exc.exit_code)
+    except typer.Abort:  # end of input at a prompt, as in standalone mode
+        err_console.print("Aborted!", highlight=False)
+        sys.exit(1)
+    # as in standalone mode, always end with SystemExit (0 when the command returned)
+    sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
 
 
 if __name__ == "__main__":
