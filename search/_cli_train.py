@@ -151,6 +151,12 @@ def train_command(
     flags = {"max_steps": max_steps, "eval_every": eval_every, "patience": patience}
     option_fields.update({k: v for k, v in flags.items() if v is not None})
     options = models.TrainOptions(**option_fields)
+    if "eval_every" in option_fields and options.eval_every > options.max_steps:
+        steps = "--max-steps" if "max_steps" in option_fields else "the default --max-steps"
+        fail(
+            f"--eval-every {options.eval_every} is larger than {steps} {options.max_steps}: the "
+            f"run would evaluate only once, at its end; use --eval-every <= {options.max_steps}"
+        )
     base = models.config(model, **fields)
     if seed < 0:
         fail(f"--seed must be an integer >= 0, got {seed}")

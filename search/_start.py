@@ -73,6 +73,20 @@ def _positive_float(name: str, value: Any, *, zero: bool = False) -> None:
         raise StudyError(f"--{name} must be a number {'>=' if zero else '>'} 0, got {value!r}")
 
 
+def _check_eval_every(eval_every: int, max_steps: int, *, given: bool) -> None:
+    """Refuse an ``--eval-every`` longer than the run: it would evaluate once, at its end.
+
+    `given`: whether the user typed ``--max-steps`` (else it is the protocol's). Without
+    ``--eval-every``, a run shorter than the protocol's period evaluates at its end, as asked.
+    """
+    if eval_every > max_steps:
+        steps = f"--max-steps {max_steps}" if given else f"the protocol's {max_steps} steps"
+        raise StudyError(
+            f"--eval-every {eval_every} is larger than {steps}: the run would evaluate only "
+            f"once, at its end; use --eval-every <= {max_steps}"
+        )
+
+
 def _sample_point(space: Any, seed: int) -> dict[str, Any]:
     """A point of `space`: the first grid point, or a random one of a continuous space."""
     if space.finite:
@@ -162,6 +176,8 @@ def plan_study(
     }
     _, options = sp.to_config(_sample_point(sp, seed), task_info=info)
     options = options.replace(**overrides)
+    if eval_every is not None:
+        _check_eval_every(options.eval_every, options.max_steps, given=max_steps is not None)
     protocol = {
         "max_steps": options.max_steps,
         "eval_every": options.eval_every,
