@@ -116,8 +116,14 @@ def plan_study(
     budget_hours: float | None = None,
     seed: int = 2345,
     name: str | None = None,
+    check_data: bool = True,
 ) -> StudyRequest:
     """Check a study request without touching any storage; return what `start_study` needs.
+
+    With `check_data`, a task whose data is downloaded or prepared (UEA, PPG-DaLiA) is loaded
+    once, so that missing or unreadable files are refused here (with the command that gets
+    them) rather than failing every trial; `start_study` turns it off for a Ray cluster on
+    other machines, whose workers read their own data dir.
 
     Raises:
         StudyError, TaskError, SpaceError, ConfigError: bad input (one line each).
@@ -141,6 +147,8 @@ def plan_study(
         raise StudyError("--name must not be empty")
 
     info = tasks.info(task)
+    if check_data and info.source in ("uea", "ppg"):
+        tasks.load(task, seed=seed)  # as `ssmtune train`: TaskError names the download command
     sp = spaces.get(space)
     # a catalog space is recorded by name, a TOML space by its absolute path (for resume)
     is_file = str(space).lower() not in spaces.names() and Path(space).is_file()
@@ -374,8 +382,11 @@ def start_study(
     Raises:
         StudyError, TaskError, SpaceError, ConfigError: bad input; nothing was written then.
     """
+    import os
+
     _check_execution(workers, cpus_per_trial, gpus_per_trial, batch_trials)
     url = normalize_url(storage or default_storage_url())
+    address = ray_address or os.environ.get("RAY_ADDRESS") or None
     request = plan_study(
         task=task,
         space=space,
@@ -390,6 +401,7 @@ def start_study(
         budget_hours=budget_hours,
         seed=seed,
         name=name,
+        check_data=not is_remote_address(address),
     )
     return _run(
         url=url,
