@@ -6,10 +6,12 @@ so that `ssmtune --help` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, NoReturn
 
 from rich.console import Console
 
@@ -18,7 +20,7 @@ from spaces._errors import SpaceError
 from studies._errors import StudyError
 from tasks._errors import TaskError
 
-__all__ = ["USER_ERRORS", "console", "err_console", "print_json", "fail"]
+__all__ = ["USER_ERRORS", "console", "err_console", "print_json", "fail", "stdout_to_stderr"]
 
 #: Exceptions that mean "the user asked for something invalid": exit code 2, one line, no traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, TaskError, SpaceError, StudyError)
@@ -40,7 +42,30 @@ def print_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
-def fail(message: str) -> None:
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send whatever is written to stdout inside the block to stderr, so that stdout holds
+    only the result printed after it (``--json``).
+
+    Both levels are redirected: `sys.stdout` (Python prints, such as Ray's "(raylet) A worker
+    died ..." lines) and file descriptor 1 (prints of C/C++ code and of child processes
+    started meanwhile, which keep writing to stderr).
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        try:
+            sys.stdout.flush()  # text buffered meanwhile goes to stderr too
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def fail(message: str) -> NoReturn:
     """Stop the command with a one-line error and exit code 2."""
     raise _UsageError(message)
 

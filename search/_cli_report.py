@@ -5,11 +5,12 @@ through the search runner on Ray.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import typer
 
-from search._cli_common import console, err_console, fail, print_json
+from search._cli_common import console, err_console, fail, print_json, stdout_to_stderr
 from studies._storage import DEFAULT_STORAGE, STORAGE_ENV
 
 __all__ = ["register", "retrain_seeds"]
@@ -200,8 +201,10 @@ def evaluate(
     plan = studies.evaluation_plan(storage, name)
     if protocol == "full":
         plan = {**plan, "protocol": {**(plan.get("protocol") or {}), **FULL_PROTOCOL}}
-    tests = retrain_seeds(plan, seed_list, workers=workers or len(seed_list), storage=storage)
-    evaluation = studies.store_evaluation(storage, name, seed_list, tests)
+    # with --json, stdout is the JSON alone, whatever Ray prints meanwhile
+    with stdout_to_stderr() if as_json else contextlib.nullcontext():
+        tests = retrain_seeds(plan, seed_list, workers=workers or len(seed_list), storage=storage)
+        evaluation = studies.store_evaluation(storage, name, seed_list, tests)
     if as_json:
         print_json({"study": name, "best_trial": plan["best_trial"], **evaluation})
         return

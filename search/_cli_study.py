@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from search._cli_common import console, err_console, print_json
+from search._cli_common import console, err_console, print_json, stdout_to_stderr
 
 study_app = typer.Typer(
     help="Run hyperparameter studies on Ray and see where they stand.", no_args_is_help=True
@@ -45,7 +45,10 @@ def _run_with_output(call: Any, *, quiet: bool, as_json: bool) -> None:
             highlight=False,
         )
 
-    if quiet or as_json:
+    if as_json:  # stdout is the JSON summary alone, whatever Ray prints meanwhile
+        with stdout_to_stderr():
+            summary = call(progress=None, on_ready=on_ready)
+    elif quiet:
         summary = call(progress=None, on_ready=on_ready)
     else:
         with StudyProgress(err_console) as bar:

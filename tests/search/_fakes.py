@@ -6,6 +6,8 @@ is a deterministic function of the point, so the best trial is known in advance.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from typing import Any
 
@@ -41,6 +43,18 @@ def slow(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
 def noop(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
     """Returns at once (orchestration overhead)."""
     return TrialOutcome(val=value_of(params), status="ok", steps=1)
+
+
+def dies_once(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
+    """Kills its own worker process (SIGKILL, as the OOM killer would) in the first trial of a
+    study on SQLite; every other trial, the retry included, is `quick`."""
+    marker = ctx.spec.storage_url.removeprefix("sqlite:///") + f".{ctx.spec.study_name}.died"
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return quick(params, ctx)
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("unreachable")
 
 
 def broken(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:

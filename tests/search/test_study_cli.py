@@ -186,6 +186,19 @@ def test_sigkill_then_resume_postgres(postgres_url: str, ray_local: str) -> None
     _kill_then_resume(postgres_url, ["--ray-address", ray_local])
 
 
+def test_json_output_stays_json_when_a_worker_dies(sqlite_url: str) -> None:
+    """A killed worker makes Ray print "(raylet) A worker died ..." into the driver's stdout;
+    with --json that goes to stderr and stdout holds the summary alone."""
+    start = SSMTUNE + ["study", "start", "--task", "basicmotions", "--space", SPACE,
+                       "--n-trials", "3", "--workers", "2", "--storage", sqlite_url,
+                       "--objective", "tests.search._fakes:dies_once", "--json"]  # fmt: skip
+    done = subprocess.run(start, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["worker_deaths"] == 1 and summary["n_complete"] == 3, summary
+    assert "worker died" in done.stderr.lower()
+
+
 def test_two_node_cluster_losing_a_node_still_completes(sqlite_url: str) -> None:
     from ray.cluster_utils import Cluster
 
