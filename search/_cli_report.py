@@ -6,6 +6,9 @@ through the search runner on Ray.
 from __future__ import annotations
 
 import contextlib
+import math
+import os
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -33,6 +36,8 @@ def best(
     """The best trials per task: parameters, validation value, test at best, cost."""
     import studies
 
+    if top < 1:
+        fail(f"--top must be an integer >= 1, got {top}")
     records = studies.best_trials(storage, task=task, model=model, study=study, top=top)
     if as_json:
         print_json(records)
@@ -75,6 +80,15 @@ def report(
     import studies
     from studies._report import fmt_evaluation, fmt_value
 
+    bad_k = [x for x in k or () if x < 1]
+    if bad_k:
+        fail(f"--k must be an integer >= 1, got {bad_k[0]}")
+    if not (math.isfinite(within) and within >= 0):
+        fail(
+            f"--within: tolerance must be >= 0, in the metric's units (0.01 = 1 point); got {within}"
+        )
+    if out is not None:
+        _check_out_folder(out)
     ks = list(k) if k else None
     rows = studies.report(
         storage,
@@ -89,7 +103,10 @@ def report(
     shown_ks = ks or list(studies.REPORT_KS)
     if out is not None:
         selected = studies.load_studies(storage, study=[r["study"] for r in rows])
-        paths = studies.write_report(rows, out, studies=selected, ks=shown_ks)
+        try:
+            paths = studies.write_report(rows, out, studies=selected, ks=shown_ks)
+        except OSError as exc:
+            fail(f"cannot write the report under {out}: {exc.strerror or exc} ({exc.filename})")
         err_console.print(f"wrote {len(paths)} files under {out}", highlight=False)
     for r in rows:
         r.pop("curve", None)
@@ -121,6 +138,20 @@ def report(
         ]
         table.add_row(*cells, *([fmt_evaluation(r)] if with_eval else []))
     console.print(table)
+
+
+def _check_out_folder(out: str) -> None:
+    """Refuse an ``--out`` that is not a folder and cannot become one, before any work."""
+    path = Path(out).expanduser()
+    for p in (path, *path.parents):
+        if not p.exists():
+            continue
+        if not p.is_dir():
+            where = "is a file" if p == path else f"is inside {p}, which is a file"
+            fail(f"--out {out} {where}; name a folder (it is created if missing)")
+        if not os.access(p, os.W_OK | os.X_OK):
+            fail(f"--out {out}: cannot write in {p} (permission denied); name another folder")
+        return
 
 
 def compare(
