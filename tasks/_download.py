@@ -260,7 +260,13 @@ def _made_for(folder: Path, part: Path) -> Iterator[None]:
     fails, remove an empty `part` and the folders created here that are left empty, so a
     failed download leaves nothing behind but bytes to resume from."""
     created = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a folder should be, no permission
+        raise TaskError(
+            f"cannot create the folder {folder} ({exc.strerror or exc}); pass --data-dir with a "
+            "folder you can write to"
+        ) from None
     try:
         yield
     except BaseException:
