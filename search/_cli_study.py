@@ -227,6 +227,11 @@ def status(
         f"best {format_value(s['best_value'])} (trial {s['best_trial']}) {s['best_params'] or ''}",
         f"cost {s['device_hours']:.3f} device-hours",
     ]
+    if s["n_lost"]:
+        lines.append(
+            f"{s['n_lost']} trials failed without a result and are not finished; "
+            f"`ssmtune study resume {s['name']}` runs them again"
+        )
     for line in lines:
         console.print(line.rstrip(), highlight=False, soft_wrap=True)
 

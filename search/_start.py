@@ -36,6 +36,7 @@ from studies._study import (
     enqueue_points,
     load_settings,
     load_study,
+    requeue_lost,
 )
 
 __all__ = ["StudyRequest", "plan_study", "start_study", "resume_study"]
@@ -296,6 +297,8 @@ def _run(
                 if settings.n_trials is not None:
                     points = points[: settings.n_trials]
             enqueued = enqueue_points(study, points)
+            # points whose trials all failed outside the trial (see `requeue_lost`)
+            enqueued += requeue_lost(study, points)
         else:
             enqueued = 0
         spec = WorkerSpec(
