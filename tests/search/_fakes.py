@@ -11,7 +11,7 @@ import signal
 import time
 from typing import Any
 
-from search._worker import TrialContext, TrialOutcome
+from search._worker import TrialContext, TrialOutcome, TrialWorker, WorkerSpec
 
 
 def value_of(params: dict[str, Any]) -> float:
@@ -45,16 +45,42 @@ def noop(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
     return TrialOutcome(val=value_of(params), status="ok", steps=1)
 
 
+def _first(path: str | os.PathLike[str]) -> bool:
+    """True for exactly one caller among all processes: the one that creates `path`."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
+
+
+def _markers(spec: WorkerSpec) -> str:
+    """Where the once-only markers of a study's fakes go: ``$SSMTUNE_TEST_MARKERS`` (the
+    driver's environment reaches the workers of the local Ray it starts), else beside the
+    study's SQLite file."""
+    folder = os.environ.get("SSMTUNE_TEST_MARKERS")
+    if folder:
+        return os.path.join(folder, spec.study_name)
+    return spec.storage_url.removeprefix("sqlite:///") + f".{spec.study_name}"
+
+
 def dies_once(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
     """Kills its own worker process (SIGKILL, as the OOM killer would) in the first trial of a
-    study on SQLite; every other trial, the retry included, is `quick`."""
-    marker = ctx.spec.storage_url.removeprefix("sqlite:///") + f".{ctx.spec.study_name}.died"
-    try:
-        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except FileExistsError:
-        return quick(params, ctx)
-    os.kill(os.getpid(), signal.SIGKILL)
-    raise AssertionError("unreachable")
+    study; every other trial, the retry included, is `quick`."""
+    if _first(_markers(ctx.spec) + ".died"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return quick(params, ctx)
+
+
+class DiesWhileStarting(TrialWorker):
+    """A worker of which the first two processes of a study die as they start (at their first
+    call, the runner's ping)."""
+
+    def ping(self) -> dict[str, Any]:
+        marker = _markers(self.spec)
+        if _first(marker + ".start-death-0") or _first(marker + ".start-death-1"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().ping()
 
 
 def broken(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:

@@ -24,6 +24,7 @@ import pytest
 import typer
 
 from search.cli import main
+from tests.search._cli import run_main
 
 ROOT = Path(__file__).parents[2]
 SPACE = str(ROOT / "spaces" / "examples" / "small-linoss.toml")
@@ -286,14 +287,7 @@ def _run(args: list[str], cwd: Path, fresh: bool, monkeypatch, capsys) -> tuple[
         )  # fmt: skip
         return done.returncode, done.stdout, done.stderr
     monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "argv", ["ssmtune", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_main(monkeypatch, capsys, *args)
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -106,7 +106,7 @@ def test_driver_killed_while_it_requeues_a_dead_workers_trial_loses_no_point(
     name = "window"
     env = _env(SSMTUNE_TEST_MARKERS=str(tmp_path), **{FAULT_ENV: point})
     proc = subprocess.Popen(
-        _start(url, name, "tests.search._fault_fakes:dies_once"),
+        _start(url, name, "tests.search._fakes:dies_once"),
         cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -115,7 +115,7 @@ def test_driver_killed_while_it_requeues_a_dead_workers_trial_loses_no_point(
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read()
-    assert (tmp_path / "worker-killed").exists()
+    assert (tmp_path / f"{name}.died").exists()
     trials = _trials(url, name)
     failed = [t for t in trials if t.state == TrialState.FAIL]
     if point == "requeue-before-commit":  # rolled back: the trial is still RUNNING
@@ -175,15 +175,16 @@ def test_workers_that_die_while_starting_are_replaced(
     from search import _runner
     from search._progress import closing_lines
     from search._start import start_study
-    from tests.search._fault_fakes import DiesWhileStarting
+    from tests.search._fakes import DiesWhileStarting
 
     monkeypatch.setattr(_runner, "TrialWorker", DiesWhileStarting)
     summary = start_study(
         task="basicmotions", space=SPACE, storage=sqlite_url, workers=2, n_trials=4,
         objective="tests.search._fakes:quick",
     )  # fmt: skip
-    folder = Path(sqlite_url.removeprefix("sqlite:///")).parent
-    assert (folder / "start-death-1").exists()
+    assert Path(
+        sqlite_url.removeprefix("sqlite:///") + f".{summary['name']}.start-death-1"
+    ).exists()
     assert summary["worker_start_failures"] == 2 and summary["workers_running"] == 2
     assert summary["n_complete"] == summary["finished"] == 4
     assert "on 2 workers (2 worker starts failed)" in "\n".join(closing_lines(summary))

@@ -16,8 +16,8 @@ import pytest
 from optuna.trial import TrialState
 
 import spaces
-from search.cli import main
 from studies._study import point_key
+from tests.search._cli import run_main
 
 ROOT = Path(__file__).parents[2]
 SPACE = str(ROOT / "spaces" / "examples" / "small-linoss.toml")
@@ -26,15 +26,7 @@ SSMTUNE = [sys.executable, "-m", "search.cli"]
 SLOW = "tests.search._fakes:slow"
 
 
-def _main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str):
-    monkeypatch.setattr(sys, "argv", ["ssmtune", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+_main = run_main
 
 
 def _studies(url: str) -> list[str]:
