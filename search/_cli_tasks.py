@@ -1,4 +1,4 @@
-"""CLI commands `ssmtune tasks list` and `ssmtune data download uea` / `ssmtune data ppg`.
+"""CLI commands `ssmtune tasks list | info` and `ssmtune data download uea` / `ssmtune data ppg`.
 
 Thin: parse, call `tasks`, print. Errors are `tasks.TaskError` (exit code 2, one line).
 """
@@ -54,6 +54,40 @@ def list_tasks(
             i.source,
             style=style,
         )
+    console.print(table)
+
+
+@tasks_app.command("info")
+def task_info(
+    name: str = typer.Argument(
+        ...,
+        help="A task name (ssmtune tasks list) or the path of your data: a .npz file, a "
+        "NAME_TRAIN.ts file or the folder holding the pair (add @fill=zero|ffill to fill "
+        "missing values).",
+    ),
+    json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
+) -> None:
+    """Show one task: kind, metric, length, channels, classes, cases, how it is split; for
+    your own data file also its SHA-256, which a study records."""
+    import tasks
+
+    fields = tasks.info(name, data_dir=data_dir).to_dict()
+    data = tasks.data_identity(name)
+    if data is not None:
+        fields["sha256"] = data["sha256"]
+    if json:
+        print_json(fields)
+        return
+    from rich.table import Table
+
+    table = Table(show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    for key, value in fields.items():
+        if key == "sha256":
+            value = ", ".join(f"{file} {digest}" for file, digest in value.items())
+        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
     console.print(table)
 
 

@@ -113,7 +113,10 @@ def parse_settings(model: str, settings: list[str]) -> tuple[dict[str, Any], dic
 
 def train_command(
     task: str = typer.Option(
-        "basicmotions", "--task", help="Task name (see `ssmtune tasks list`)."
+        "basicmotions",
+        "--task",
+        help="Task name (see `ssmtune tasks list`) or the path of your data: a .npz file, a "
+        "NAME_TRAIN.ts file or the folder holding the pair (README: Your own data).",
     ),
     model: str = typer.Option(
         "linoss", "--model", help="Model name: linoss, d-linoss, s4, s4d, hope, lru."

@@ -1,7 +1,8 @@
 """tasks: datasets, splits, metrics and downloads.
 
 One registry of tasks (`names`, `info`, `load`); every task gives seed-determined
-train/val/test `Split`s. See `tasks._registry` for the naming rules.
+train/val/test `Split`s. See `tasks._registry` for the naming rules; a path names the user's own
+data (`tasks._user`).
 """
 
 from tasks._download import download_uea
@@ -10,6 +11,7 @@ from tasks._ppg import prepare_ppg
 from tasks._prep import add_time, default_data_dir, drop_duplicates, random_split
 from tasks._registry import info, load, names
 from tasks._types import Dataset, Split, TaskInfo
+from tasks._user import data_identity
 
 __all__ = [
     "TaskError",
@@ -19,6 +21,7 @@ __all__ = [
     "names",
     "info",
     "load",
+    "data_identity",
     "default_data_dir",
     "random_split",
     "drop_duplicates",

@@ -31,6 +31,7 @@ from tasks._synthetic import (
 )
 from tasks._types import Dataset, TaskInfo
 from tasks._uea import EMBEDDED, LONG_RANGE, EmbeddedTask, UEATask, archive_datasets
+from tasks._user import user_task
 
 __all__ = ["names", "info", "load", "get"]
 
@@ -64,13 +65,16 @@ def _unknown(name: str) -> TaskError:
 
 
 def get(name: str, data_dir: Path | None = None) -> Task:
-    """The task called `name` (case-insensitive).
+    """The task called `name` (case-insensitive), or the user's data file `name` is a path to.
 
     Raises:
-        TaskError: unknown name, or a bad ``@LENGTH``.
+        TaskError: unknown name, a bad ``@LENGTH``, or a path that is not a data file.
     """
     if not isinstance(name, str) or not name.strip():
         raise _unknown(str(name))
+    user = user_task(name, reserved=names())  # a path: the user's own data (tasks._user)
+    if user is not None:
+        return user
     key = name.strip().lower()
     if "@" in key:
         base, _, length_text = key.partition("@")

@@ -18,16 +18,20 @@ from tasks._prep import pad
 __all__ = ["read_file", "read_pair", "encode_labels"]
 
 
-def read_file(path: Path) -> tuple[list[np.ndarray], np.ndarray]:
+def read_file(path: Path, *, keep_missing: bool = False) -> tuple[list[np.ndarray], np.ndarray]:
     """Read one `.ts` or `.arff` file.
 
     Args:
         path: the file.
+        keep_missing: leave the missing values inside a case (``?`` or ``NaN`` in the file) as
+            NaN, for the caller to refuse or fill; by default they become 0 (the benchmark's
+            UEA processing).
 
     Returns:
         ``(series, labels)``: series a list of float32 ``(length_i, channels)`` arrays (trailing
         steps missing in every channel, which the archive uses for unequal lengths, are cut;
-        other missing values become 0), labels the class labels as strings.
+        other missing values become 0 unless `keep_missing`), labels the class labels as
+        strings.
 
     Raises:
         TaskError: the file cannot be parsed (corrupt or truncated); the message names it.
@@ -62,7 +66,8 @@ def read_file(path: Path) -> tuple[list[np.ndarray], np.ndarray]:
         end = int(np.flatnonzero(real)[-1]) + 1 if real.any() else 0
         if end == 0:
             raise TaskError(f"cannot read {path}: a case has no values (the file is corrupt)")
-        series.append(np.nan_to_num(case[:end], nan=0.0).astype(np.float32))
+        case = case[:end] if keep_missing else np.nan_to_num(case[:end], nan=0.0)
+        series.append(case.astype(np.float32))
     return series, np.asarray(labels).astype(str)
 
 
@@ -83,8 +88,10 @@ def encode_labels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array([index[c] for c in labels], dtype=np.int32), classes
 
 
-def read_pair(train: Path, test: Path) -> dict[str, np.ndarray]:
+def read_pair(train: Path, test: Path, *, keep_missing: bool = False) -> dict[str, np.ndarray]:
     """Read a dataset's TRAIN and TEST files and merge them (train cases first).
+
+    `keep_missing`: as in `read_file` (missing values stay NaN in ``x``).
 
     Returns:
         dict with ``x`` float32 (n, length, channels) zero-padded at the end, ``mask`` bool
@@ -94,8 +101,8 @@ def read_pair(train: Path, test: Path) -> dict[str, np.ndarray]:
     Raises:
         TaskError: a file is corrupt, or the two files disagree on the channels.
     """
-    s_train, l_train = read_file(train)
-    s_test, l_test = read_file(test)
+    s_train, l_train = read_file(train, keep_missing=keep_missing)
+    s_test, l_test = read_file(test, keep_missing=keep_missing)
     if s_train[0].shape[1] != s_test[0].shape[1]:
         raise TaskError(
             f"{train} has {s_train[0].shape[1]} channels but {test} has {s_test[0].shape[1]}; "

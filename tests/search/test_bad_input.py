@@ -217,6 +217,8 @@ CASES: dict[str, tuple[list[str], bool]] = {
         ["study", "start", "--task", "corrupt", "--space", "linoss-full"],
         False,
     ),
+    "unknown task (tasks info)": (["tasks", "info", "nope"], False),
+    "a file that is no data set (train)": (["train", "--task", "afile"], False),
 }
 
 
@@ -231,6 +233,7 @@ MENTIONS = {
     "--eval-every above --max-steps (train)": "--eval-every 20 is larger than --max-steps 10",
     "missing UEA data (study start)": "ssmtune data download uea --datasets Heartbeat",
     "report --out is a file": "--out afile",
+    "a file that is no data set (train)": "not a data file",
 }
 
 
