@@ -124,7 +124,9 @@ def plan_study(
     With `check_data`, a task whose data is downloaded or prepared (UEA, PPG-DaLiA) is loaded
     once, so that missing or unreadable files are refused here (with the command that gets
     them) rather than failing every trial; `start_study` turns it off for a Ray cluster on
-    other machines, whose workers read their own data dir.
+    other machines, whose workers read their own data dir. A task that is the user's data
+    file (`task` a path) is always read here: the settings record its SHA-256 and shape
+    (`tasks.data_identity`), so that a changed file cannot continue the study.
 
     Raises:
         StudyError, TaskError, SpaceError, ConfigError: bad input (one line each).
@@ -150,6 +152,7 @@ def plan_study(
     info = tasks.info(task)
     if check_data and info.source in ("uea", "ppg"):
         tasks.load(task, seed=seed)  # as `ssmtune train`: TaskError names the download command
+    data = tasks.data_identity(task)  # None unless `task` is a path to the user's data
     sp = spaces.get(space)
     # a catalog space is recorded by name, a TOML space by its absolute path (for resume)
     is_file = str(space).lower() not in spaces.names() and Path(space).is_file()
@@ -207,9 +210,12 @@ def plan_study(
         n_trials=n_trials,
         max_retries=max_retries,
         budget_hours=budget_hours,
+        data=data,
     )
+    # a data file's study is named after the file (x.npz -> x, NAME_TRAIN.ts -> name)
+    short = Path(data["path"]).stem.removesuffix("_TRAIN") if data else info.name
     return StudyRequest(
-        name=name or default_study_name(info.name, sp.name, sampler),
+        name=name or default_study_name(short, sp.name, sampler),
         settings=settings,
         space=sp,
         points=points,
@@ -443,9 +449,11 @@ def resume_study(
     """Continue study `name` with its recorded settings; run only what is unfinished.
 
     Trials left RUNNING by a runner that died are re-queued once their heartbeat is stale;
-    grid points never enqueued (a `start` killed while enqueueing) are enqueued.
+    grid points never enqueued (a `start` killed while enqueueing) are enqueued. A study of
+    the user's data file is refused when the file's SHA-256 or shape changed since the start.
     """
     import spaces
+    import tasks
 
     _check_execution(workers, cpus_per_trial, gpus_per_trial, batch_trials)
     url = normalize_url(storage or default_storage_url())
@@ -457,6 +465,14 @@ def resume_study(
             f"space {settings.space!r} now has {space.size} points, the study was started "
             f"with {settings.space_size}; start a new study (--name) for the changed space"
         )
+    if settings.data is not None:
+        now = tasks.data_identity(settings.task)
+        if now != settings.data:
+            change = replace(settings, data=now).differences(settings)[0]
+            raise StudyError(
+                f"the data of study {name!r} changed since it started: {change}; restore the "
+                "file, or start a new study (--name) on the new data"
+            )
     return _run(
         url=url,
         name=name,

@@ -2,7 +2,8 @@
 
 A study is an Optuna study whose user attributes record how it was started (the contract's
 keys: `task`, `model`, `space`, `space_size`, `sampler`, `pruner`, `protocol`, `seed`,
-`ssmtune_version`, `max_retries`, `budget_hours`, plus `n_trials` and `execution`). Starting a
+`ssmtune_version`, `max_retries`, `budget_hours`, plus `n_trials`, `execution` and, for a
+task read from the user's data file, `data`). Starting a
 study whose name exists continues it; the settings that define what the study measures
 (`IDENTITY`) must then be the same, while the run-time limits (`n_trials`, `max_retries`,
 `budget_hours`, `execution`) may change and are recorded anew.
@@ -68,7 +69,7 @@ __all__ = [
 SAMPLERS = ("grid", "random", "tpe", "gp")
 PRUNERS = ("none", "median", "hyperband")
 #: Settings that define what a study measures: continuing a study requires the same values.
-IDENTITY = ("task", "model", "space", "space_size", "sampler", "pruner", "protocol", "seed")
+IDENTITY = ("task", "model", "space", "space_size", "sampler", "pruner", "protocol", "seed", "data")
 #: System attribute counting how many times a trial's parameters were re-queued after a crash.
 RETRIES_ATTR = "ssmtune:retries"
 #: Fault injection for the kill-window tests: a process whose environment names a point of
@@ -103,6 +104,9 @@ class StudySettings:
         max_retries: re-runs of a trial whose worker died.
         budget_hours: device-hours after which no new trial starts (None: no budget).
         execution: workers, cpus_per_trial and gpus_per_trial of the last run.
+        data: for a task read from the user's data file (`tasks.data_identity`): its
+            ``path``, the ``sha256`` of each file and the ``shape`` [cases, length, channels];
+            None for the registered tasks (and studies created before it was recorded).
     """
 
     task: str
@@ -119,6 +123,7 @@ class StudySettings:
     max_retries: int = 2
     budget_hours: float | None = None
     execution: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
@@ -175,10 +180,22 @@ class StudySettings:
         """`IDENTITY` settings that differ, as "key: mine (recorded: theirs)"."""
         mine, theirs = self.user_attrs(), other.user_attrs()
         return [
-            f"{k} {_show(mine[k])} (recorded: {_show(theirs[k])})"
+            _data_change(mine[k], theirs[k])
+            if k == "data" and mine[k] and theirs[k]
+            else f"{k} {_show(mine[k])} (recorded: {_show(theirs[k])})"
             for k in IDENTITY
             if mine[k] != theirs[k]
         ]
+
+
+def _data_change(now: dict[str, Any], recorded: dict[str, Any]) -> str:
+    """A changed data file, in a few words: its path, its hashes and shape, shortened."""
+
+    def short(data: dict[str, Any]) -> str:
+        hashes = ",".join(f"{n}:{h[:12]}" for n, h in data["sha256"].items())
+        return f"sha256 {hashes} shape {'x'.join(map(str, data['shape']))}"
+
+    return f"data {now['path']} {short(now)} (recorded: {short(recorded)})"
 
 
 def _show(value: Any) -> str:
