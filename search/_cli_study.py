@@ -64,7 +64,11 @@ def _run_with_output(call: Any, *, quiet: bool, as_json: bool) -> None:
 
 @study_app.command("start")
 def start(
-    task: str = typer.Option(..., "--task", help="Task name (ssmtune tasks list)."),
+    task: str = typer.Option(
+        ...,
+        "--task",
+        help="Task name (ssmtune tasks list) or the path of your own data (.npz, .ts pair).",
+    ),
     space: str = typer.Option(..., "--space", help="Space name (ssmtune spaces list) or .toml."),
     model: str | None = typer.Option(None, "--model", help="Model; default: the space's."),
     sampler: str = typer.Option("grid", "--sampler", help="grid | random | tpe | gp."),

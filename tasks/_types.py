@@ -24,7 +24,7 @@ class TaskInfo:
         length: sequence length after padding (the longest case).
         cases: number of cases over train + val + test (after duplicate removal).
         source: ``"embedded"`` (offline, shipped in sktime/scikit-learn), ``"uea"``,
-            ``"synthetic"`` or ``"ppg"``.
+            ``"synthetic"``, ``"ppg"`` or ``"user"`` (a file given as ``--task PATH``).
         available: ``"embedded"`` (always there), ``"downloaded"`` (found under the data dir)
             or ``"missing"``.
         description: one line for ``ssmtune tasks list``.
@@ -37,7 +37,7 @@ class TaskInfo:
     classes: int
     length: int
     cases: int
-    source: Literal["embedded", "uea", "synthetic", "ppg"]
+    source: Literal["embedded", "uea", "synthetic", "ppg", "user"]
     available: Literal["embedded", "downloaded", "missing"]
     description: str = ""
 
