@@ -1,7 +1,7 @@
 """Benchmark 1: training-step throughput of the LinOSS paper's best configurations.
 
-Random data of the real shapes (FACTS.md, "Best LinOSS configs shipped by the official repo"
-and the UEA table), trained by `models.train` itself (the routine every trial runs), for each
+Random data of the real shapes (the best LinOSS configs shipped by tk-rusch/linoss, and the
+UEA archive's dataset shapes), trained by `models.train` itself (the routine every trial runs), for each
 scan mode. Steps per second are the routine's own figure (`examples_per_s / batch_size`:
 compilation and evaluation excluded), the median over repeated runs in one process; peak
 memory is the allocator's peak on an accelerator, the process's peak resident set on the CPU.
@@ -189,7 +189,7 @@ def run(
             rows.append(row)
             print(f"  throughput {case.name} {scan}: {row.get('steps_per_s')}", file=sys.stderr)
     notes = [
-        "LinOSS-IM, the official repo's best configs (FACTS.md), random data of the real shapes "
+        "LinOSS-IM, the official repo's best configs (tk-rusch/linoss), random data of the real shapes "
         "(include_time adds one channel); `models.train` with Adam, one process per row.",
         "steps_per_s: median over the repeats of the routine's own rate (compilation and "
         "evaluation excluded); compile_s: the first run's cold compile (persistent cache off).",

@@ -1,7 +1,7 @@
 """Training one config on one task: the routine every trial runs.
 
 The default is the training protocol of the LinOSS / Log-NCDE benchmark (tk-rusch/linoss
-`train.py`; see ../shared/FACTS.md): optax Adam with a constant learning rate, batch 32, at most
+`train.py` and `run_experiment.py`): optax Adam with a constant learning rate, batch 32, at most
 100,000 steps, an evaluation on validation every 1,000 steps, the test metric read at the best
 validation (ties included), and an early stop once `patience` (10) evaluations in a row have
 not strictly improved on the best (the official `no_val_improvement > 10`, i.e. the run stops

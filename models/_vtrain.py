@@ -1,7 +1,7 @@
 """Vectorized trials: K configs that differ only in traced values, trained as one program.
 
 Trials of a grid often differ only in numbers that `models.train` already feeds to its compiled
-step as arrays (FACTS-free: see models/_train.py): the learning rates, weight decays, warmup,
+step as arrays (see models/_train.py): the learning rates, weight decays, warmup,
 schedule and step budget, and the seed (initialisation, dropout masks, batch order). Such
 trials can share one executable *and* one launch: `train_batch` stacks their parameters,
 optimiser states and hyperparameters along a leading axis and runs the training chunk and the

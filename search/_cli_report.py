@@ -199,7 +199,7 @@ def compare(
     console.print(c["verdict"], highlight=False, markup=False)
 
 
-#: The LinOSS benchmark's training protocol (FACTS.md, "The training protocol"), which the
+#: The LinOSS benchmark's training protocol (tk-rusch/linoss ``train.py``), which the
 #: published mean ± std figures used; studies are often tuned with a shorter one.
 FULL_PROTOCOL = {"max_steps": 100_000, "eval_every": 1_000, "patience": 10}
 FULL_PROTOCOL_CHOICES = ("full", "study")

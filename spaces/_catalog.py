@@ -1,7 +1,7 @@
 """The catalog: the published grids of every model, their union and continuous counterparts.
 
 Each entry is a function returning a `Space`; its docstring (shown by `ssmtune spaces show`)
-cites where the values come from (see /work/shared/FACTS.md). `names()` lists them in
+cites where the values come from (the paper or the official repository). `names()` lists them in
 catalog order; `get(name)` builds one (names are case-insensitive), and `get(path)` loads a
 TOML file (`spaces._toml`).
 
@@ -63,7 +63,8 @@ def _doc(factory: Callable[[], Space]) -> str:
 
 
 # ------------------------------------------------------------------- shared value sets
-#: LinOSS App. B.1 / Walker et al. grid values (FACTS.md, "The published grids").
+#: LinOSS App. B.1 (Rusch & Rus, ICLR 2025) / Walker et al. grid values
+#: (Benjamin-Walker/log-neural-cdes, results/hyperparam_info_for_table.json).
 LR = (1e-5, 1e-4, 1e-3)
 BLOCKS = (2, 4, 6)
 HIDDEN = (16, 64, 128)

@@ -1,7 +1,7 @@
 """Two searches of one task side by side: the measured form of "a smaller space does as well".
 
-The D-LinOSS paper's claim is a 50% smaller search space (162 points against LinOSS's 324,
-FACTS.md) with the same or better accuracy. `compare` puts the figures of that claim next to
+The D-LinOSS paper's claim is a 50% smaller search space (162 points against LinOSS's 324;
+Boyer, Rusch & Rus 2025, with the grid of Rusch & Rus, ICLR 2025, App. B.1) with the same or better accuracy. `compare` puts the figures of that claim next to
 each other — points, device-hours, best validation and test, expected best at equal numbers of
 trials and at equal device-hours — and refuses to call a winner when either study is
 unfinished or too small.

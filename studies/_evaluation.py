@@ -2,7 +2,7 @@
 
 The benchmark re-runs the best config over five seeds, each seed its own random 70/15/15
 split and its own initialisation, and reports mean ± population std (ddof=0) of the test
-metric (FACTS.md, "The training protocol of the LinOSS benchmark"). The retraining itself runs
+metric (tk-rusch/linoss ``run_experiment.py``; Rusch & Rus, ICLR 2025, Sec. 4). The retraining itself runs
 on Ray workers in `search` (studies imports no training code); this module says what to retrain
 (`evaluation_plan`) and stores what came back (`store_evaluation`) as the study user attribute
 ``evaluation`` = ``{"seeds": [...], "tests": [...], "mean": m, "std": s}``.
@@ -28,7 +28,8 @@ __all__ = [
     "store_evaluation",
 ]
 
-#: The benchmark's seeds (FACTS.md): each is one split and one initialisation.
+#: The benchmark's seeds (tk-rusch/linoss ``run_experiment.py``): each is one split and one
+#: initialisation.
 EVALUATION_SEEDS: tuple[int, ...] = (2345, 3456, 4567, 5678, 6789)
 
 

@@ -224,7 +224,7 @@ def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
 
     A grid study never asks its sampler for a point (its points are enqueued), so "grid" gets
     a seeded random sampler as a placeholder: Optuna's GridSampler repeats points when
-    several workers ask at once (FACTS.md, Optuna 5).
+    several workers ask at once (measured with Optuna 5.0).
     """
     import optuna
 

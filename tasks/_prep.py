@@ -30,7 +30,8 @@ __all__ = [
     "load_npz",
 ]
 
-#: Train / validation / test fractions of the LinOSS/Log-NCDE benchmark (see shared/FACTS.md).
+#: Train / validation / test fractions of the LinOSS/Log-NCDE benchmark (Benjamin-Walker/
+#: log-neural-cdes ``data_dir/process_uea.py``, used by tk-rusch/linoss).
 SPLIT_FRACTIONS = (0.70, 0.15, 0.15)
 
 

@@ -122,7 +122,7 @@ def info(name: str, *, data_dir: str | os.PathLike | None = None) -> TaskInfo:
     """What task `name` is: kind, metric, channels, classes, length, cases, availability.
 
     Cheap: nothing is generated; registered UEA tasks report the archive's published figures
-    (shared/FACTS.md) whether or not they are downloaded.
+    (Bagnall et al. 2018, after duplicate removal) whether or not they are downloaded.
 
     Args:
         name: task name, case-insensitive (see `names`; ``NAME@LENGTH``; ``uea:NAME``).

@@ -6,8 +6,8 @@ A dataset is found in any folder ``<data dir>/uea/<anything>/<Name>/`` or ``<dat
 holding ``<Name>_TRAIN.ts`` and ``<Name>_TEST.ts`` (or the ``.arff`` pair where only those
 exist); names match case-insensitively.
 
-Preprocessing is the benchmark's (Log-NCDE ``process_uea.py``, used by LinOSS; see
-shared/FACTS.md): merge TRAIN and TEST, drop exact duplicates, no normalisation; the seed then
+Preprocessing is the benchmark's (Log-NCDE ``process_uea.py`` in Benjamin-Walker/log-neural-cdes,
+used by tk-rusch/linoss): merge TRAIN and TEST, drop exact duplicates, no normalisation; the seed then
 makes a random 70/15/15 split. The processed arrays are cached as ``.npz`` under
 ``<data dir>/cache/`` (read with ``allow_pickle=False``) and rebuilt when the source files change.
 
@@ -54,7 +54,8 @@ ARCHIVE_URL = (
 ARCHIVE_NAME = "Multivariate2018_ts.zip"
 
 #: The six long-range UEA tasks of the LinOSS benchmark: archive name -> (length, channels,
-#: classes, cases after duplicate removal), from shared/FACTS.md.
+#: classes, cases after duplicate removal), from the archive (Bagnall et al. 2018,
+#: timeseriesclassification.com) after the benchmark's duplicate removal.
 LONG_RANGE: dict[str, tuple[int, int, int, int]] = {
     "EigenWorms": (17_984, 6, 5, 259),
     "SelfRegulationSCP1": (896, 6, 2, 561),

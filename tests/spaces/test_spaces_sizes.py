@@ -1,4 +1,4 @@
-"""Sizes of the catalog: the published grids, exactly (FACTS.md, "The published grids")."""
+"""Sizes of the catalog: the published grids, exactly (LinOSS App. B.1; Walker et al.)."""
 
 import math
 

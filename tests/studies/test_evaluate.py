@@ -23,7 +23,7 @@ FAKE = "tests.studies.fake_objective:objective"
 
 
 def test_seeds_are_the_benchmarks():
-    assert EVALUATION_SEEDS == (2345, 3456, 4567, 5678, 6789)  # FACTS.md
+    assert EVALUATION_SEEDS == (2345, 3456, 4567, 5678, 6789)  # tk-rusch/linoss run_experiment.py
     assert evaluation_seeds(3) == [2345, 3456, 4567]
     for n in (0, 6):
         with pytest.raises(StudyError, match=r"--seeds must be 1\.\.5"):

@@ -22,7 +22,7 @@ from tests.tasks.conftest import write_toy
     [("basicmotions", (100, 6), 4, 80), ("japanesevowels", (29, 12), 9, 270 + 370)],
 )
 def test_embedded_figures(name, shape, classes, cases, data_dir) -> None:
-    """Shapes, classes and case counts of shared/FACTS.md (no duplicates in either)."""
+    """Shapes, classes and case counts as the archive gives them (no duplicates in either)."""
     data = tasks.load(name, seed=2345)
     assert data.info.cases == cases and data.info.classes == classes
     assert data.train.x.shape[1:] == shape
