@@ -118,12 +118,13 @@ _rotation_sequential.defvjp(_rotation_fwd, _rotation_bwd)
 def resolve_scan(mode: str, length: int) -> str:
     """The concrete scan for `mode` ("auto", "parallel" or "sequential") at this length.
 
-    "auto" follows measurements (benchmarks/results/layers-cpu.md, 2-core CPU): on the CPU the sequential scan beats the associative scan at every length
-    measured (L = 1,000 to 20,000, B=16 H=64 P=64): LinOSS/D-LinOSS forward+backward 2.5-3.9x
-    faster, LRU 1.3-2.7x, at 0.53-0.64x the peak memory and a fraction of the compile time,
-    because the associative scan does O(L log L) work with no parallel hardware to hide it.
-    On a GPU/TPU the associative scan's O(log L) depth wins (the argument of Smith et al., S5, ICLR 2023; not yet measured here), except for very short
-    sequences where both are launch-bound.
+    "auto" follows measurements (benchmarks/results/layers-cpu.md, 2-core CPU): on the CPU
+    the sequential scan beats the associative scan at every length measured (L = 1,000 to
+    20,000, B=16 H=64 P=64): LinOSS/D-LinOSS forward+backward 2.5-3.9x faster, LRU 1.3-2.7x,
+    at 0.53-0.64x the peak memory and a fraction of the compile time, because the associative
+    scan does O(L log L) work with no parallel hardware to hide it. On a GPU/TPU the
+    associative scan's O(log L) depth wins (the argument of Smith et al., S5, ICLR 2023; not
+    yet measured here), except for very short sequences where both are launch-bound.
     """
     if mode not in SCAN_MODES:
         from models._errors import ConfigError
