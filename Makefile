@@ -19,7 +19,7 @@ install-dev: $(BIN)/python
 system-deps:
 	@sh .ci/system-deps.sh
 
-# Main job: D-LinOSS's reduced space against LinOSS's full space on the embedded default task.
+# Main job: D-LinOSS's reduced space against LinOSS's full space on the UEA task SelfRegulationSCP1.
 demo: install
 	@sh .ci/demo.sh
 
