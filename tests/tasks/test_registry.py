@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 import tasks
 from tasks import TaskError
+from tests.tasks._contract import check_splits
 
 #: shorter lengths for the synthetic tasks in the contract test (their defaults are 1,000+)
 _SHORT = {"tone-freq": 64, "recall": 64, "running-mean": 64, "delay": 64, "digits-noise": 80}
@@ -38,20 +38,7 @@ def test_load_contract(name: str, data_dir) -> None:
     data = tasks.load(key, seed=3, include_time=True)
     info = data.info
     parts = (data.train, data.val, data.test)
-    assert sum(p.n for p in parts) == info.cases
-    for p in parts:
-        assert p.x.dtype == np.float32 and p.mask.dtype == np.bool_
-        assert p.x.shape == (p.n, info.length, info.channels + 1)  # + time channel
-        assert p.mask.shape == (p.n, info.length)
-        assert np.isfinite(p.x).all()
-        if info.kind == "classification":
-            assert p.y.dtype == np.int32 and p.y.shape == (p.n,)
-            assert p.y.min() >= 0 and p.y.max() < info.classes
-            assert p.target_mask is None
-        else:
-            assert p.y.dtype == np.float32 and p.y.shape == (p.n, info.length, info.classes)
-            assert p.target_mask.shape == (p.n, info.length) and p.target_mask.any()
-            assert not (p.target_mask & ~p.mask).any()
+    check_splits(info, parts)
     assert [p.n for p in parts] == list(
         tasks.random_split(info.cases, seed=3)[i].size for i in range(3)
     )

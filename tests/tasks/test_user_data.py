@@ -20,6 +20,7 @@ from studies import StudyError
 from tasks import TaskError
 from tasks._user import fill_missing
 from tests.search._cli import run_main
+from tests.tasks._contract import check_splits
 from tests.tasks.conftest import ts_text
 
 SPACE = str(Path(__file__).parents[2] / "spaces" / "examples" / "small-linoss.toml")
@@ -72,19 +73,8 @@ def test_load_contract_of_user_files(case: str, tmp_path: Path, data_dir) -> Non
     assert info == tasks.info(name) and info.source == "user"
     assert info.metric == ("accuracy" if info.kind == "classification" else "mse")
     parts = (data.train, data.val, data.test)
-    assert sum(p.n for p in parts) == info.cases and min(p.n for p in parts) > 0
-    for p in parts:
-        assert p.x.dtype == np.float32 and p.mask.dtype == np.bool_
-        assert p.x.shape == (p.n, info.length, info.channels + 1)  # + time channel
-        assert p.mask.shape == (p.n, info.length) and np.isfinite(p.x).all()
-        if info.kind == "classification":
-            assert p.y.dtype == np.int32 and p.y.shape == (p.n,)
-            assert p.y.min() >= 0 and p.y.max() < info.classes
-            assert p.target_mask is None
-        else:
-            assert p.y.dtype == np.float32 and p.y.shape == (p.n, info.length, info.classes)
-            assert p.target_mask.shape == (p.n, info.length) and p.target_mask.any()
-            assert not (p.target_mask & ~p.mask).any()
+    assert min(p.n for p in parts) > 0
+    check_splits(info, parts)
     again = tasks.load(name, seed=3, include_time=True)
     for a, b in zip(parts, (again.train, again.val, again.test), strict=True):
         np.testing.assert_array_equal(a.x, b.x)
