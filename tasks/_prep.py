@@ -7,6 +7,7 @@ Every function here works on numpy arrays of cases: ``x`` float32 ``(n, length, 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import zipfile
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ __all__ = [
     "add_time",
     "save_npz",
     "load_npz",
+    "file_sha256",
 ]
 
 #: Train / validation / test fractions of the LinOSS/Log-NCDE benchmark (Benjamin-Walker/
@@ -153,6 +155,19 @@ def load_npz(path: Path) -> dict[str, np.ndarray]:
         raise TaskError(
             f"cache file {path} is corrupt or truncated ({_one_line(exc)}); delete it to rebuild"
         ) from None
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 (hex) of the file at `path`, read in 1 MiB blocks.
+
+    Raises:
+        OSError: the file cannot be read.
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _one_line(exc: BaseException) -> str:

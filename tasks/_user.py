@@ -37,7 +37,6 @@ the files and the data's shape, which a study records to refuse a changed file o
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import zipfile
 import zlib
@@ -50,7 +49,7 @@ import numpy as np
 
 from tasks._base import Task
 from tasks._errors import TaskError
-from tasks._prep import drop_duplicates, random_split, split_sizes
+from tasks._prep import drop_duplicates, file_sha256, random_split, split_sizes
 from tasks._ts import encode_labels, read_pair
 from tasks._types import Split, TaskInfo
 
@@ -280,14 +279,10 @@ def _test_file(train: Path) -> Path:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
+        return file_sha256(path)
     except OSError as exc:
         raise TaskError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return digest.hexdigest()
 
 
 # --- reading and checking ----------------------------------------------------------------------
