@@ -159,21 +159,88 @@ def compare(
     space_b: str = typer.Argument(..., help="Space (or study) B, e.g. d-linoss-reduced."),
     task: str = typer.Option(..., "--task", help="The task both studies searched."),
     estimator: str = typer.Option("tang", "--estimator", help="tang (unbiased) or dodge."),
+    target: float | None = typer.Option(
+        None,
+        "--target",
+        help="Validation value to reach, in metric units (accuracy as a fraction: 0.85 = 85%; "
+        "MSE >= 0). Default: the better study's best minus 1 point of accuracy, or plus 1% "
+        "of MSE.",
+    ),
+    resamples: int = typer.Option(
+        2000, "--resamples", help="Bootstrap resamples of each study's trials (1..100000)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap (>= 0)."),
     storage: str = _storage_option(),
-    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+    out: str | None = typer.Option(
+        None,
+        "--out",
+        help="Write the figures here (PNG and HTML): expected best against trials and "
+        "device-hours, cost to reach against the target, with 90% bands.",
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print every figure as JSON (with --out, the plotted curves too)."
+    ),
 ) -> None:
-    """Compare two searches of one task: points, cost, best value, expected best."""
+    """Compare two searches of one task: points, cost, best value, expected best, cost to reach.
+
+    Every figure has a 90% percentile-bootstrap interval over each study's trials. The verdict
+    gives B/A, the ratio of the device-hours each space needs to reach the target, and says
+    INCONCLUSIVE when its 90% interval contains both 0.5 and 1 (cannot tell "B halves the
+    cost" from "no saving"), when neither study reaches the target in more than 10% of the
+    resamples, or when a study has fewer than 5 complete trials. An unfinished study is named
+    in a note; it does not by itself make the verdict inconclusive.
+    """
     import studies
+    from studies._compare import fmt_interval
     from studies._report import fmt_value
 
-    c = studies.compare(storage, task, space_a, space_b, estimator=estimator)
+    if not 1 <= resamples <= studies.MAX_RESAMPLES:
+        fail(f"--resamples must be an integer 1..{studies.MAX_RESAMPLES}, got {resamples}")
+    if seed < 0:
+        fail(f"--seed must be an integer >= 0, got {seed}")
+    if target is not None and not (math.isfinite(target) and target >= 0):
+        fail(
+            f"--target must be a finite number >= 0 in the metric's units "
+            f"(accuracy as a fraction: 0.85 = 85%), got {target}"
+        )
+    if out is not None:
+        _check_out_folder(out)
+    c = studies.compare(
+        storage,
+        task,
+        space_a,
+        space_b,
+        estimator=estimator,
+        target=target,
+        resamples=resamples,
+        seed=seed,
+        curves=out is not None,
+    )
+    if out is not None:
+        from studies._plots import write_compare_plots
+
+        try:
+            paths = write_compare_plots(c, Path(out).expanduser())
+        except OSError as exc:
+            fail(f"cannot write the figures under {out}: {exc.strerror or exc} ({exc.filename})")
+        err_console.print(f"wrote {len(paths)} files under {out}", highlight=False)
     if as_json:
         print_json(c)
         return
     from rich.table import Table
 
     a, b, m = c["a"], c["b"], c["metric"]
-    table = Table(title=f"{c['task']}: A = {a['study']}, B = {b['study']}")
+
+    def val(x: float | None) -> str:
+        return fmt_value(x, m)
+
+    def with_iv(x: float | None, iv: list | None, fmt: Any = val) -> str:
+        return f"{fmt(x) if x is not None else '—'} {fmt_interval(iv, fmt)}"
+
+    def hours(x: float) -> str:
+        return f"{x:.3g}"
+
+    table = Table(title=f"{c['task']}: A = {a['study']}, B = {b['study']} (90% intervals)")
     for col in ("", "A", "B"):
         table.add_column(col)
     table.add_row("space", str(a["space"]), str(b["space"]))
@@ -185,16 +252,35 @@ def compare(
     )
     table.add_row("finished", str(a["finished"]), str(b["finished"]))
     table.add_row("device-hours", f"{a['device_hours']:.3f}", f"{b['device_hours']:.3f}")
-    table.add_row("best val", fmt_value(a["best_value"], m), fmt_value(b["best_value"], m))
-    table.add_row("test at best", fmt_value(a["test_at_best"], m), fmt_value(b["test_at_best"], m))
+    table.add_row("best val", val(a["best_value"]), val(b["best_value"]))
+    tv = c["test_at_best"]
+    table.add_row(
+        "test at best val",
+        with_iv(tv["a"], tv["a_interval"]),
+        with_iv(tv["b"], tv["b_interval"]),
+    )
     for e in c["equal_trials"]:
-        table.add_row(f"expected best, {e['k']} trials", fmt_value(e["a"], m), fmt_value(e["b"], m))
+        table.add_row(
+            f"expected best, {e['k']} trials",
+            with_iv(e["a"], e["a_interval"]),
+            with_iv(e["b"], e["b_interval"]),
+        )
     for e in c["equal_device_hours"]:
         table.add_row(
             f"expected best, {e['device_hours']:.3g} device-h",
-            fmt_value(e["a"], m),
-            fmt_value(e["b"], m),
+            with_iv(e["a"], e["a_interval"]),
+            with_iv(e["b"], e["b_interval"]),
         )
+    reach = c["cost_to_reach"]
+    table.add_row(
+        f"device-h to reach {val(c['target']['value'])}",
+        *(
+            with_iv(reach[k]["device_hours"], reach[k]["interval"], hours)
+            if reach[k]["device_hours"] is not None
+            else f"not reached {fmt_interval(reach[k]['interval'], hours)}"
+            for k in ("a", "b")
+        ),
+    )
     console.print(table)
     console.print(c["verdict"], highlight=False, markup=False)
 

@@ -1,7 +1,20 @@
 """studies"""
 
 from studies._best import best_trials, trial_record
-from studies._compare import MIN_COMPLETE, compare
+from studies._bootstrap import (
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    TrialSample,
+    boot_cost_to_reach,
+    boot_expected_best,
+    boot_expected_best_at_cost,
+    boot_test_at_best,
+    cost_to_reach,
+    percentile_interval,
+    ratio_verdict,
+    resample_indices,
+)
+from studies._compare import MAX_RESAMPLES, MIN_COMPLETE, compare, default_target
 from studies._dashboard import dashboard_url, serve_dashboard
 from studies._errors import StudyError
 from studies._evaluation import (
@@ -18,6 +31,7 @@ from studies._expected import (
     expected_best,
     expected_best_at_cost,
     expected_best_curve,
+    expected_best_weights,
     tang_weights,
     trials_to_within,
 )
@@ -70,7 +84,20 @@ __all__ = [
     "best_trials",
     "trial_record",
     "MIN_COMPLETE",
+    "MAX_RESAMPLES",
     "compare",
+    "default_target",
+    "DEFAULT_RESAMPLES",
+    "DEFAULT_SEED",
+    "TrialSample",
+    "boot_cost_to_reach",
+    "boot_expected_best",
+    "boot_expected_best_at_cost",
+    "boot_test_at_best",
+    "cost_to_reach",
+    "percentile_interval",
+    "ratio_verdict",
+    "resample_indices",
     "dashboard_url",
     "serve_dashboard",
     "EVALUATION_SEEDS",
@@ -84,6 +111,7 @@ __all__ = [
     "expected_best",
     "expected_best_at_cost",
     "expected_best_curve",
+    "expected_best_weights",
     "tang_weights",
     "trials_to_within",
     "load_studies",

@@ -33,6 +33,7 @@ __all__ = [
     "expected_best_at_cost",
     "tang_weights",
     "dodge_weights",
+    "expected_best_weights",
     "trials_to_within",
 ]
 
@@ -97,6 +98,20 @@ def dodge_weights(n: int, k: int) -> np.ndarray:
     _check_k(n, k)
     i = np.arange(1, n + 1, dtype=np.float64)
     return (i / n) ** k - ((i - 1) / n) ** k
+
+
+def expected_best_weights(n: int, k: int, estimator: Estimator = "tang") -> np.ndarray:
+    """Weights of the ascending sorted values in `estimator`'s expected best of k among n.
+
+    `tang_weights` or `dodge_weights`; the expected best of a maximised metric is the dot
+    product with the values sorted in ascending order (of a minimised one, with the negated
+    values, negated back).
+
+    Example:
+        >>> expected_best_weights(3, 2, "dodge").round(4).tolist()
+        [0.1111, 0.3333, 0.5556]
+    """
+    return _weights(n, k, estimator)
 
 
 def expected_best(

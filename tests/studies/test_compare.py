@@ -12,9 +12,12 @@ from tests.studies.test_best import optuna_cli
 
 
 def test_finished_studies_conclude(study_db, cli):
+    # at the default target (89 %, one point below B's best) only one trial of B reaches it and
+    # none of A, so neither reaches it in a third of the resamples: inconclusive
+    # (test_default_target_out_of_reach_is_inconclusive); at 85 % B's saving is clear
     code, out, _ = cli(
         "compare", "--task", "BasicMotions", "linoss-full", "d-linoss-reduced",
-        "--storage", study_db, "--json",
+        "--storage", study_db, "--json", "--target", "0.85",
     )  # fmt: skip
     assert code == 0
     c = json.loads(out)
