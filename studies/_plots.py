@@ -7,6 +7,14 @@
 - ``importance_<study>``: parameter importance (Optuna's default importance evaluator), left
   out with a note when the study is too small for it.
 
+`write_compare_plots` draws the figures of `ssmtune compare --out` (`studies.compare` with
+``curves=True``), one colour per space and a 90 % percentile-bootstrap band around each line:
+
+- ``compare_expected_best_trials_<task>``: expected best validation value vs trials;
+- ``compare_expected_best_device_hours_<task>``: the same vs device-hours;
+- ``compare_cost_to_reach_<task>``: expected device-hours to reach a validation value (trials
+  in random order), vs that value, with the comparison's target marked.
+
 HTML files share one ``plotly.min.js`` written next to them, so the folder works offline.
 """
 
@@ -22,7 +30,7 @@ from studies._query import complete_trials, direction_of
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["write_plots", "param_importances"]
+__all__ = ["write_plots", "write_compare_plots", "param_importances"]
 
 
 def write_plots(
@@ -153,6 +161,192 @@ def _importance_figure(study: optuna.Study, importances: dict[str, float], out: 
     pfig = go.Figure(go.Bar(x=vals, y=names, orientation="h"))
     pfig.update_layout(title=f"{study.study_name}: parameter importance")
     return _save(fig, pfig, out, f"importance_{_slug(study.study_name)}")
+
+
+#: One colour per space in the comparison's figures (matplotlib's first two; colour-blind safe).
+_SIDE_COLOURS = {"a": "#1f77b4", "b": "#ff7f0e"}
+
+
+def write_compare_plots(c: dict[str, Any], out: Path) -> list[Path]:
+    """Write the three figures of a comparison under `out` (created if missing).
+
+    Args:
+        c: `studies.compare`'s result computed with ``curves=True``.
+
+    Returns:
+        The paths written (a PNG and an HTML file per figure); none when neither study has a
+        complete trial.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    curves = c.get("curves") or {}
+    sides = {k: v for k, v in curves.items() if v is not None}
+    if not sides:
+        return []
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for x in ("trials", "device_hours"):
+        written += _compare_expected_best_figure(c, sides, x, out)
+    written += _cost_to_reach_figure(c, sides, out)
+    return written
+
+
+def _metric_axis(metric: str) -> tuple[float, str]:
+    """Scale and unit of a validation value on an axis: accuracy in %, MSE as is."""
+    if metric == "accuracy":
+        return 100.0, "validation accuracy (%), higher is better"
+    return 1.0, "validation MSE, lower is better"
+
+
+def _band(points: list[dict[str, Any]], key: str, scale: float, top: float | None = None):
+    """x, y, low, high of a curve; an unbounded high bound is `top` (or NaN)."""
+    xs = [p[key] for p in points]
+    ys = [float("nan") if p.get("value") is None else scale * p["value"] for p in points]
+    lo, hi = [], []
+    for p in points:
+        iv = p["interval"] or [None, None]
+        lo.append(float("nan") if iv[0] is None else scale * iv[0])
+        hi.append((top if top is not None else float("nan")) if iv[1] is None else scale * iv[1])
+    return xs, ys, lo, hi
+
+
+def _side_name(c: dict[str, Any], side: str, curve: dict[str, Any]) -> str:
+    return f"{side.upper()}: {curve['label']}"
+
+
+def _subtitle(c: dict[str, Any]) -> str:
+    boot = c["bootstrap"]
+    est = {"tang": "Tang et al. 2020", "dodge": "Dodge et al. 2019"}[c["estimator"]]
+    return (
+        f"line: estimate ({est}); band: 90% bootstrap interval "
+        f"({boot['resamples']} resamples, seed {boot['seed']})"
+    )
+
+
+def _compare_expected_best_figure(
+    c: dict[str, Any], sides: dict[str, dict[str, Any]], x: str, out: Path
+) -> list[Path]:
+    import matplotlib.pyplot as plt
+    import plotly.graph_objects as go
+
+    scale, ylabel = _metric_axis(c["metric"])
+    xlabel = "trials run (log scale)" if x == "trials" else "device-hours spent (log scale)"
+    key = "k" if x == "trials" else "device_hours"
+    title = f"{c['task']}: expected best {ylabel.split(',')[0]} vs " + (
+        "trials" if x == "trials" else "device-hours"
+    )
+    fig, ax = plt.subplots(figsize=(7.0, 4.6))
+    pfig = go.Figure()
+    for side, curve in sides.items():
+        colour, name = _SIDE_COLOURS[side], _side_name(c, side, curve)
+        xs, ys, lo, hi = _band(curve[x], key, scale)
+        ax.fill_between(xs, lo, hi, color=colour, alpha=0.2, linewidth=0)
+        ax.plot(xs, ys, color=colour, marker="." if len(xs) < 30 else None, label=name)
+        _plotly_band(pfig, go, xs, ys, lo, hi, colour, name)
+    ax.fill_between([], [], [], color="grey", alpha=0.2, label="90% interval")
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("expected best " + ylabel)
+    ax.set_title(f"{title}\n{_subtitle(c)}", fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right" if c["direction"] == "maximize" else "upper right")
+    pfig.update_layout(
+        title=f"{title}<br><sup>{_subtitle(c)}</sup>",
+        xaxis_title=xlabel,
+        yaxis_title="expected best " + ylabel,
+        legend_title_text="space (study)",
+    )
+    pfig.update_xaxes(type="log")
+    return _save(fig, pfig, out, f"compare_expected_best_{x}_{_slug(str(c['task']))}")
+
+
+def _cost_to_reach_figure(
+    c: dict[str, Any], sides: dict[str, dict[str, Any]], out: Path
+) -> list[Path]:
+    import matplotlib.pyplot as plt
+    import plotly.graph_objects as go
+
+    scale, xlabel = _metric_axis(c["metric"])
+    finite = [
+        v
+        for curve in sides.values()
+        for p in curve["cost_to_reach"]
+        for v in (p["device_hours"], *(p["interval"] or []))
+        if v is not None and v > 0
+    ]
+    top = 2 * max(finite) if finite else 1.0
+    ratio = c["cost_to_reach"]["ratio"]
+    goal = c["target"]["value"]
+    from studies._compare import fmt_interval
+
+    r_text = "—" if ratio["value"] is None else f"{ratio['value']:.3g}"
+    r_text += f", 90% interval {fmt_interval(ratio['interval'], lambda v: f'{v:.3g}')}"
+    title = f"{c['task']}: device-hours to reach a validation value, trials in random order"
+    note = f"at the target (dashed): B/A = {r_text}"
+    fig, ax = plt.subplots(figsize=(7.0, 4.9))
+    pfig = go.Figure()
+    for side, curve in sides.items():
+        colour, name = _SIDE_COLOURS[side], _side_name(c, side, curve)
+        points = [{**p, "value": p["device_hours"]} for p in curve["cost_to_reach"]]
+        xs, ys, lo, hi = _band(points, "target", 1.0, top=top)
+        xs = [scale * v for v in xs]
+        lo = [top if v != v else v for v in lo]  # not reached in 95% of resamples: off the top
+        ax.fill_between(xs, lo, hi, color=colour, alpha=0.2, linewidth=0)
+        ax.plot(xs, ys, color=colour, marker=".", label=name)
+        _plotly_band(pfig, go, xs, ys, lo, hi, colour, name)
+    ax.fill_between(
+        [],
+        [],
+        [],
+        color="grey",
+        alpha=0.2,
+        label="90% interval (up to the top edge:\nnot reached in over 5% of resamples)",
+    )
+    if goal is not None:
+        ax.axvline(scale * goal, color="k", linestyle="--", linewidth=1, label="target")
+        pfig.add_vline(x=scale * goal, line_dash="dash", annotation_text="target")
+    ax.set_yscale("log")
+    ax.set_ylim(top=top)
+    ax.set_xlabel("target " + xlabel.split(",")[0])
+    ax.set_ylabel("expected device-hours to reach it (log scale)")
+    ax.set_title(
+        f"{title}\n{note}\n{_subtitle(c)}",
+        fontsize=9,
+    )
+    if c["direction"] == "minimize":
+        ax.invert_xaxis()  # harder targets to the right, as for accuracy
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    pfig.update_layout(
+        title=f"{title}<br><sup>{note}; {_subtitle(c)}</sup>",
+        xaxis_title="target " + xlabel.split(",")[0],
+        yaxis_title="expected device-hours to reach it",
+        legend_title_text="space (study)",
+    )
+    pfig.update_yaxes(type="log")
+    if c["direction"] == "minimize":
+        pfig.update_xaxes(autorange="reversed")
+    return _save(fig, pfig, out, f"compare_cost_to_reach_{_slug(str(c['task']))}")
+
+
+def _plotly_band(pfig: Any, go: Any, xs, ys, lo, hi, colour: str, name: str) -> None:
+    """A line and its band (low, then high filled to it) in one legend group."""
+    group = dict(legendgroup=name, line=dict(color=colour))
+    pfig.add_trace(go.Scatter(x=xs, y=lo, mode="lines", line_width=0, showlegend=False,
+                              legendgroup=name, hoverinfo="skip"))  # fmt: skip
+    pfig.add_trace(
+        go.Scatter(
+            x=xs, y=hi, mode="lines", fill="tonexty", line_width=0, fillcolor=_rgba(colour, 0.2),
+            name=f"{name}: 90% interval", legendgroup=name, hoverinfo="skip",
+        )
+    )  # fmt: skip
+    pfig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, **group))
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
 
 
 def _save(fig: Any, pfig: Any, out: Path, stem: str) -> list[Path]:
