@@ -470,7 +470,8 @@ def _curves(
     if side.sample is None:
         return None
     s, n = side.sample, side.sample.values.size
-    ks = sorted({int(k) for k in np.unique(np.geomspace(1, n, num=min(n, 60)).round())})
+    # every k up to 60 trials, then 60 points evenly spaced on the plots' log axis
+    ks = sorted({int(k) for k in np.geomspace(1, n, num=60).round()} if n > 60 else range(1, n + 1))
     boot = dict(direction=direction, estimator=estimator)
     exp = expected_best_curve(s.values, ks, **boot)
     reps = boot_expected_best(s.values, ks, side.idx, **boot)

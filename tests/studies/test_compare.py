@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from studies import MIN_COMPLETE, compare, expected_best
-from tests.studies.conftest import DLINOSS_VALUES, LINOSS_VALUES
+from studies import MIN_COMPLETE, StudyError, compare, cost_to_reach, expected_best
+from tests.studies.conftest import DLINOSS_VALUES, LINOSS_VALUES, PPG_VALUES
 from tests.studies.test_best import optuna_cli
 
 
@@ -107,3 +107,220 @@ def test_ambiguous_space_names_the_studies(study_db_copy, cli):
     assert "several studies of task 'BasicMotions' search space 'linoss-full'" in " ".join(
         err.split()
     )
+
+
+# ----------------------------------------------------------------------------- issue 14: intervals
+
+
+def _grid_points(trials):
+    """(value, device-hours) of each grid point's first complete trial, each carrying an equal
+    share of the device-hours of the study's other trials."""
+    first = {}
+    for point, state, value, _, device_s in trials:
+        if state == "COMPLETE":
+            first.setdefault(point, (value, device_s / 3600))
+    share = (sum(t[4] for t in trials) / 3600 - sum(c for _, c in first.values())) / len(first)
+    return [v for v, _ in first.values()], [c + share for _, c in first.values()]
+
+
+def test_complete_grids_are_exact_against_every_order(study_db):
+    from tests.studies.conftest import DLINOSS_TRIALS, LINOSS_TRIALS
+    from tests.studies.test_bootstrap import brute_force_cost
+
+    c = compare(study_db, "BasicMotions", "linoss-full", "d-linoss-reduced", target=0.85)
+    for side, trials, points in (("a", LINOSS_TRIALS, 7), ("b", DLINOSS_TRIALS, 4)):
+        values, costs = _grid_points(trials)
+        g = c["grid"][side]
+        assert g["points"] == points and g["best_value"] == max(values)
+        assert g["cost_to_reach"]["device_hours"] == pytest.approx(
+            brute_force_cost(values, costs, 0.85)
+        )
+    assert c["grid"]["b"]["repeats_left_out"] == 2
+    assert c["grid"]["ratio"] == pytest.approx(
+        c["grid"]["b"]["cost_to_reach"]["device_hours"]
+        / c["grid"]["a"]["cost_to_reach"]["device_hours"]
+    )
+    assert "A's grid is complete: exact best 87.50%" in c["verdict"]
+    # a target no grid point reaches is said, not a number
+    c = compare(study_db, "BasicMotions", "linoss-full", "d-linoss-reduced", target=0.89)
+    assert c["grid"]["a"]["cost_to_reach"] == {
+        "device_hours": None,
+        "reason": "no grid point reaches the target",
+    }
+    assert c["grid"]["ratio"] is None
+
+
+def test_default_target_out_of_reach_is_inconclusive(study_db, cli):
+    code, out, _ = cli(
+        "compare", "--task", "BasicMotions", "linoss-full", "d-linoss-reduced",
+        "--storage", study_db, "--json",
+    )  # fmt: skip
+    assert code == 0
+    c = json.loads(out, parse_constant=lambda x: pytest.fail(f"{x} in --json"))
+    # one point below the better best (B's 90 %): only B's 0.90 trial reaches it
+    assert c["target"]["value"] == pytest.approx(0.89)
+    assert c["target"]["source"].startswith("default")
+    a, b, ratio = c["cost_to_reach"]["a"], c["cost_to_reach"]["b"], c["cost_to_reach"]["ratio"]
+    assert a["device_hours"] is None and a["reason"].startswith("not reached")
+    assert a["reached_fraction"] == 0 and a["interval"] == [None, None] and a["hits"] == 0
+    assert b["hits"] == 1 and b["trials"] == 6
+    assert b["device_hours"] == pytest.approx(cost_to_reach(DLINOSS_VALUES, [0.5] * 6, 0.89))
+    # B's resample misses the 0.90 trial with probability (5/6)^6 = 0.335: ratio undefined
+    assert b["reached_fraction"] == pytest.approx(1 - (5 / 6) ** 6, abs=0.04)
+    assert ratio["undefined_fraction"] == pytest.approx(1 - b["reached_fraction"])
+    assert ratio["value"] is None and ratio["reason"] == "A does not reach the target"
+    assert c["conclusive"] is False
+    assert c["verdict"].startswith("INCONCLUSIVE: neither study reaches the target in 3")
+    assert "B/A = — (A does not reach the target)" in c["verdict"]
+
+
+def test_ratio_interval_is_from_paired_independent_resamples(study_db):
+    import numpy as np
+
+    from studies import TrialSample, boot_cost_to_reach, percentile_interval, resample_indices
+    from tests.studies.conftest import DLINOSS_TRIALS, LINOSS_TRIALS
+
+    c = compare(study_db, "BasicMotions", "bm-linoss", "bm-dlinoss", target=0.85, seed=3)
+    rng = np.random.default_rng(3)  # A's resamples first, then B's, from one generator
+    reps = []
+    for trials in (LINOSS_TRIALS, DLINOSS_TRIALS):
+        done = [t for t in trials if t[1] == "COMPLETE"]
+        share = (sum(t[4] for t in trials) - sum(t[4] for t in done)) / 3600 / len(done)
+        s = TrialSample.of([t[2] for t in done], [t[4] / 3600 + share for t in done])
+        reps.append(boot_cost_to_reach(s, 0.85, resample_indices(len(done), 2000, rng)))
+    ratio = c["cost_to_reach"]["ratio"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = reps[1] / reps[0]
+    assert ratio["interval"] == pytest.approx(list(percentile_interval(r)))
+    assert ratio["undefined_fraction"] == pytest.approx(np.mean(np.isnan(r)))
+    assert c["cost_to_reach"]["a"]["reached_fraction"] == pytest.approx(
+        np.mean(np.isfinite(reps[0]))
+    )
+    assert ratio["value"] == pytest.approx(
+        c["cost_to_reach"]["b"]["device_hours"] / c["cost_to_reach"]["a"]["device_hours"]
+    )
+    # 0.19, interval [0, 0.4]: B reaches 85 % for less than half A's device-hours
+    assert ratio["interval"][1] < 0.5 and ratio["conclusive"] is True
+    assert "B reaches the target for less than half the device-hours of A" in c["verdict"]
+
+
+def test_every_figure_has_an_interval_around_its_estimate(study_db):
+    c = compare(study_db, "BasicMotions", "linoss-full", "d-linoss-reduced", target=0.85)
+    rows = [*c["equal_trials"], *c["equal_device_hours"], c["test_at_best"]]
+    for row in rows:
+        for side in ("a", "b"):
+            lo, hi = row[f"{side}_interval"]
+            assert lo <= hi
+        lo, hi = row["diff_interval"]
+        assert lo <= hi
+    # the expected best at k = 1 is a mean: its interval lies strictly inside the values' range
+    k1 = c["equal_trials"][0]
+    assert min(LINOSS_VALUES) < k1["a_interval"][0] < k1["a"] < k1["a_interval"][1]
+    # at the largest k both reach, B's values all lie in [0.70, 0.90]
+    last = c["equal_trials"][-1]
+    assert 0.70 <= last["b_interval"][0] <= last["b_interval"][1] <= 0.90
+    assert c["bootstrap"] == {**c["bootstrap"], "resamples": 2000, "seed": 0, "level": 0.9}
+
+
+def test_seed_and_resamples(study_db):
+    def interval(**kw):
+        c = compare(study_db, "BasicMotions", "linoss-full", "d-linoss-reduced", **kw)
+        return c["equal_trials"][0]["a_interval"], c["bootstrap"]["resamples"]
+
+    assert interval(seed=1) == interval(seed=1)
+    assert interval(seed=1)[0] != interval(seed=2)[0]
+    assert interval(resamples=50)[1] == 50
+    with pytest.raises(StudyError, match=r"resamples must be an integer 1\.\.100000"):
+        compare(study_db, "BasicMotions", "linoss-full", "d-linoss-reduced", resamples=0)
+
+
+def test_unfinished_alone_is_not_inconclusive(study_db_copy):
+    import optuna
+
+    from tests.studies.conftest import LINOSS_GRID, add_trials, study_attrs
+
+    s = optuna.create_study(study_name="bm-cheap", storage=study_db_copy, direction="maximize")
+    for k, v in study_attrs("BasicMotions", "linoss", "linoss-cheap", 16, "grid").items():
+        s.set_user_attr(k, v)
+    add_trials(s, [(LINOSS_GRID[i], "COMPLETE", 0.86 + 0.005 * i, 0.8, 600.0) for i in range(6)])
+    c = compare(study_db_copy, "BasicMotions", "linoss-full", "linoss-cheap", target=0.85)
+    assert c["b"]["finished"] is False and c["grid"]["b"] is None  # 6 of 16 points
+    assert c["conclusive"] is True and c["problems"] == []
+    assert c["notes"] == [
+        "B (bm-cheap) is unfinished: 6 of 16 grid points done; its figures are those of the "
+        "trials so far"
+    ]
+    assert not c["verdict"].startswith("INCONCLUSIVE")
+    assert "Note: B (bm-cheap) is unfinished" in c["verdict"]
+    # every trial of B reaches 85 % at 1/6 device-hour: B/A = (1/6) / A's cost
+    b = c["cost_to_reach"]["b"]
+    assert b["device_hours"] == pytest.approx(600 / 3600) and b["interval"] == pytest.approx(
+        [600 / 3600] * 2
+    )
+
+
+def test_minimised_metric_reaches_down_to_its_target(study_db_copy):
+    import optuna
+
+    from tests.studies.conftest import PPG_TRIALS, add_trials, study_attrs
+
+    s = optuna.create_study(study_name="ppg-s4", storage=study_db_copy, direction="minimize")
+    for k, v in study_attrs("PPG", "s4", "s4-auto", None, "tpe").items():
+        s.set_user_attr(k, v)
+    add_trials(s, [(p, st, v and v * 1.1, t, d) for p, st, v, t, d in PPG_TRIALS])
+    c = compare(study_db_copy, "PPG", "lru-auto", "s4-auto")
+    # 1 % above the better (lower) best MSE, 0.065
+    assert c["target"]["value"] == pytest.approx(0.065 * 1.01)
+    a = c["cost_to_reach"]["a"]
+    assert a["hits"] == 1  # only 0.065 is <= 0.06565
+    done = [t for t in PPG_TRIALS if t[1] == "COMPLETE"]
+    share = (sum(t[4] for t in PPG_TRIALS) - sum(t[4] for t in done)) / 3600 / len(done)
+    want = cost_to_reach(
+        [t[2] for t in done],
+        [t[4] / 3600 + share for t in done],
+        0.065 * 1.01,
+        direction="minimize",
+    )
+    assert a["device_hours"] == pytest.approx(want)
+    assert c["cost_to_reach"]["b"]["device_hours"] is None  # 0.0715 at best
+    assert c["equal_trials"][0]["a"] == pytest.approx(sum(PPG_VALUES) / len(PPG_VALUES))
+    with pytest.raises(StudyError, match="an MSE target is >= 0"):
+        compare(study_db_copy, "PPG", "lru-auto", "s4-auto", target=-0.1)
+
+
+def test_accuracy_target_out_of_range_is_one_line(study_db, cli):
+    code, out, err = cli(
+        "compare", "--task", "BasicMotions", "linoss-full", "d-linoss-reduced",
+        "--storage", study_db, "--target", "85",
+    )  # fmt: skip
+    assert code == 2 and not out
+    assert "--target 85 is outside [0, 1]" in err and "use 0.85" in " ".join(err.split())
+
+
+def test_out_writes_figures_with_bands(study_db, cli, tmp_path):
+    out = tmp_path / "figs"
+    code, text, err = cli(
+        "compare", "--task", "BasicMotions", "linoss-full", "d-linoss-reduced",
+        "--storage", study_db, "--out", str(out), "--target", "0.85", "--json",
+    )  # fmt: skip
+    assert code == 0
+    c = json.loads(text)
+    names = sorted(p.name for p in out.iterdir())
+    stems = [
+        "compare_cost_to_reach_BasicMotions",
+        "compare_expected_best_device_hours_BasicMotions",
+        "compare_expected_best_trials_BasicMotions",
+    ]
+    assert names == sorted([f"{s}.{e}" for s in stems for e in ("html", "png")] + ["plotly.min.js"])
+    for s in stems:
+        assert (out / f"{s}.png").read_bytes()[:4] == b"\x89PNG"
+        html = (out / f"{s}.html").read_text()
+        assert "A: linoss-full (bm-linoss)" in html and "B: d-linoss-reduced (bm-dlinoss)" in html
+        assert "90% interval" in html
+    # the plotted curves are in the JSON: every k of the trials curve up to N, with intervals
+    curve = c["curves"]["b"]
+    assert [p["k"] for p in curve["trials"]] == [1, 2, 3, 4, 5, 6]
+    assert curve["trials"][-1]["value"] == pytest.approx(max(DLINOSS_VALUES))
+    assert all(p["interval"][0] <= p["interval"][1] for p in curve["trials"])
+    assert 0.85 in [p["target"] for p in curve["cost_to_reach"]]
+    assert "wrote 6 files" in err
