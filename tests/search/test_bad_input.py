@@ -219,6 +219,38 @@ CASES: dict[str, tuple[list[str], bool]] = {
     ),
     "unknown task (tasks info)": (["tasks", "info", "nope"], False),
     "a file that is no data set (train)": (["train", "--task", "afile"], False),
+    "zero --resamples (compare)": (
+        ["compare", "existing", "other", "--task", "basicmotions", "--resamples", "0"],
+        False,
+    ),
+    "too many --resamples (compare)": (
+        ["compare", "existing", "other", "--task", "basicmotions", "--resamples", "1000001"],
+        False,
+    ),
+    "wrongly typed --resamples (compare)": (
+        ["compare", "existing", "other", "--task", "basicmotions", "--resamples", "many"],
+        False,
+    ),
+    "negative --seed (compare)": (
+        ["compare", "existing", "other", "--task", "basicmotions", "--seed", "-1"],
+        False,
+    ),
+    "negative --target (compare)": (
+        ["compare", "existing", "other", "--task", "basicmotions", "--target", "-0.5"],
+        False,
+    ),
+    "nan --target (compare)": (
+        ["compare", "existing", "other", "--task", "basicmotions", "--target", "nan"],
+        False,
+    ),
+    "unknown option (compare)": (
+        ["compare", "existing", "other", "--task", "basicmotions", "--bootstrap"],
+        False,
+    ),
+    "compare --out is a file": (
+        ["compare", "existing", "other", "--task", "basicmotions", "--out", "afile"],
+        False,
+    ),
 }
 
 
@@ -234,6 +266,14 @@ MENTIONS = {
     "missing UEA data (study start)": "ssmtune data download uea --datasets Heartbeat",
     "report --out is a file": "--out afile",
     "a file that is no data set (train)": "not a data file",
+    "zero --resamples (compare)": "--resamples must be an integer 1..100000, got 0",
+    "too many --resamples (compare)": "--resamples must be an integer 1..100000",
+    "wrongly typed --resamples (compare)": "--resamples",
+    "negative --seed (compare)": "--seed must be an integer >= 0",
+    "negative --target (compare)": "--target must be a finite number >= 0",
+    "nan --target (compare)": "--target must be a finite number >= 0",
+    "unknown option (compare)": "--bootstrap",
+    "compare --out is a file": "--out afile",
 }
 
 
