@@ -60,6 +60,7 @@ __all__ = [
     "compare",
     "default_target",
     "resolve_study",
+    "trial_sample",
 ]
 
 #: Fewer complete trials than this and a study is "too small to conclude": a bootstrap of so
@@ -265,6 +266,24 @@ def _default_rule(metric: str) -> str:
     return "default: the better study's best validation MSE plus 1 %"
 
 
+def trial_sample(study: optuna.Study, device_hours: float) -> TrialSample | None:
+    """The complete trials of `study` with their validation and test values and their cost,
+    in trial-number order, or None when there is none.
+
+    A trial's cost is its device-hours plus an equal share of those of the study's trials that
+    did not complete (pruned, failed, running), so the costs add up to `device_hours` (the
+    study's, `studies.study_summary`) and their mean is the cost per finished trial.
+    """
+    done = complete_trials(study)
+    if not done:
+        return None
+    own = np.array([trial_device_s(t) / 3600 for t in done])
+    share = max(0.0, device_hours - own.sum()) / len(done)
+    return TrialSample.of(
+        [t.value for t in done], own + share, [t.user_attrs.get("test") for t in done]
+    )
+
+
 def _side(
     label: str,
     study: optuna.Study,
@@ -275,15 +294,11 @@ def _side(
     direction: str,
 ) -> _Side:
     row["finished"] = _finished(row)
-    done = complete_trials(study)
-    if not done:
+    sample = trial_sample(study, row["device_hours"])
+    if sample is None:
         # draw nothing: B's resamples do not depend on whether A has trials
         return _Side(label, row, None, None, None)
-    own = np.array([trial_device_s(t) / 3600 for t in done])
-    share = max(0.0, row["device_hours"] - own.sum()) / len(done)
-    sample = TrialSample.of(
-        [t.value for t in done], own + share, [t.user_attrs.get("test") for t in done]
-    )
+    done = complete_trials(study)
     idx = resample_indices(len(done), resamples, rng)
     grid = None
     if row["sampler"] == "grid" and isinstance(row["space_size"], int) and row["finished"]:

@@ -1,7 +1,7 @@
 """Figures of a report: PNG through matplotlib (Agg backend) and HTML through plotly.
 
 - ``expected_best_trials_<task>``: expected best validation vs number of trials, one line per
-  study (space) on one axis per task;
+  study (space) on one axis per task, each with its 90 % percentile-bootstrap band;
 - ``expected_best_device_hours_<task>``: the same against device-hours;
 - ``history_<study>``: optimization history (each complete trial and the running best);
 - ``importance_<study>``: parameter importance (Optuna's default importance evaluator), left
@@ -56,7 +56,7 @@ def write_plots(
             by_task.setdefault(str(r["task"]), []).append(r)
     for task, task_rows in by_task.items():
         for x in ("trials", "device_hours"):
-            written += _expected_best_figure(task, task_rows, x, out)
+            written += _expected_best_figure(task, task_rows, x, out, studies)
     for s in studies:
         done = complete_trials(s)
         if not done:
@@ -100,29 +100,81 @@ def _label(row: dict[str, Any]) -> str:
     return f"{row['space']} ({row['study']})" if row.get("space") else str(row["study"])
 
 
-def _expected_best_figure(task: str, rows: list[dict[str, Any]], x: str, out: Path) -> list[Path]:
+def _expected_best_figure(
+    task: str, rows: list[dict[str, Any]], x: str, out: Path, studies: Sequence[optuna.Study]
+) -> list[Path]:
+    """Expected best vs trials or device-hours, one colour per study, each with its 90 %
+    percentile-bootstrap band (`studies._bootstrap`, default resamples and seed)."""
     import matplotlib.pyplot as plt
+    import numpy as np
     import plotly.graph_objects as go
 
+    from studies._bootstrap import (
+        DEFAULT_RESAMPLES,
+        DEFAULT_SEED,
+        boot_expected_best,
+        boot_expected_best_at_cost,
+        percentile_interval,
+        resample_indices,
+    )
+    from studies._compare import trial_sample
+
+    by_name = {s.study_name: s for s in studies}
     stem = f"expected_best_{x}_{_slug(task)}"
-    metric = rows[0]["metric"]
-    xlabel = "trials" if x == "trials" else "device-hours"
-    title = f"{task}: expected best validation {metric} vs {xlabel}"
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    metric, direction = rows[0]["metric"], rows[0]["direction"]
+    scale, ylabel = _metric_axis(metric)
+    xlabel = "trials run (log scale)" if x == "trials" else "device-hours spent (log scale)"
+    title = f"{task}: expected best {ylabel.split(',')[0]} vs " + (
+        "trials" if x == "trials" else "device-hours"
+    )
+    est = {"tang": "Tang et al. 2020", "dodge": "Dodge et al. 2019"}.get(rows[0]["estimator"])
+    subtitle = (
+        f"line: estimate ({est}); band: 90% bootstrap interval "
+        f"({DEFAULT_RESAMPLES} resamples, seed {DEFAULT_SEED})"
+    )
+    fig, ax = plt.subplots(figsize=(7.0, 4.6))
     pfig = go.Figure()
-    for r in rows:
+    for i, r in enumerate(rows):
+        colour = _PALETTE[i % len(_PALETTE)]
         ks = sorted(int(k) for k in r["curve"])
         xs = ks if x == "trials" else [k * r["device_hours_per_trial"] for k in ks]
-        ys = [r["curve"][k] for k in ks]
-        ax.plot(xs, ys, marker="." if len(ks) < 30 else None, label=_label(r))
-        pfig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=_label(r)))
+        ys = [scale * r["curve"][k] for k in ks]
+        band_x: list[float] = []
+        lo: list[float] = []
+        hi: list[float] = []
+        study = by_name.get(r["study"])
+        sample = None if study is None else trial_sample(study, r["device_hours"])
+        if sample is not None:
+            n = sample.values.size
+            # the band at every k up to 60 trials, then at 60 points evenly spaced on the log axis
+            band_k = sorted({int(k) for k in np.geomspace(1, n, 60).round()} if n > 60 else ks)
+            band_x = band_k if x == "trials" else [k * r["device_hours_per_trial"] for k in band_k]
+            idx = resample_indices(n, DEFAULT_RESAMPLES, np.random.default_rng(DEFAULT_SEED))
+            boot = dict(direction=direction, estimator=r["estimator"])
+            reps = (
+                boot_expected_best(sample.values, band_k, idx, **boot)
+                if x == "trials"
+                else boot_expected_best_at_cost(sample, band_x, idx, **boot)
+            )
+            bands = [percentile_interval(reps[:, j]) for j in range(len(band_k))]
+            lo = [scale * b[0] for b in bands]
+            hi = [scale * b[1] for b in bands]
+            ax.fill_between(band_x, lo, hi, color=colour, alpha=0.2, linewidth=0)
+        ax.plot(xs, ys, color=colour, marker="." if len(ks) < 30 else None, label=_label(r))
+        _plotly_band(pfig, go, xs, ys, lo, hi, colour, _label(r), band_x=band_x)
+    ax.fill_between([], [], [], color="grey", alpha=0.2, label="90% interval")
     ax.set_xscale("log")
-    ax.set_xlabel(xlabel + " (log)")
-    ax.set_ylabel(f"expected best validation {metric}")
-    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("expected best " + ylabel)
+    ax.set_title(f"{title}\n{subtitle}", fontsize=9)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    pfig.update_layout(title=title, xaxis_title=xlabel, yaxis_title=f"expected best {metric}")
+    ax.legend(fontsize=8, loc="lower right" if direction == "maximize" else "upper right")
+    pfig.update_layout(
+        title=f"{title}<br><sup>{subtitle}</sup>",
+        xaxis_title=xlabel,
+        yaxis_title="expected best " + ylabel,
+        legend_title_text="space (study)",
+    )
     pfig.update_xaxes(type="log")
     return _save(fig, pfig, out, stem)
 
@@ -163,8 +215,9 @@ def _importance_figure(study: optuna.Study, importances: dict[str, float], out: 
     return _save(fig, pfig, out, f"importance_{_slug(study.study_name)}")
 
 
-#: One colour per space in the comparison's figures (matplotlib's first two; colour-blind safe).
-_SIDE_COLOURS = {"a": "#1f77b4", "b": "#ff7f0e"}
+#: One colour per study (matplotlib's default cycle); A and B of a comparison take the first two.
+_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+_SIDE_COLOURS = {"a": _PALETTE[0], "b": _PALETTE[1]}
 
 
 def write_compare_plots(c: dict[str, Any], out: Path) -> list[Path]:
@@ -330,14 +383,16 @@ def _cost_to_reach_figure(
     return _save(fig, pfig, out, f"compare_cost_to_reach_{_slug(str(c['task']))}")
 
 
-def _plotly_band(pfig: Any, go: Any, xs, ys, lo, hi, colour: str, name: str) -> None:
-    """A line and its band (low, then high filled to it) in one legend group."""
+def _plotly_band(pfig: Any, go: Any, xs, ys, lo, hi, colour: str, name: str, band_x=None) -> None:
+    """A line and its band (low, then high filled to it) in one legend group; the band at
+    `band_x` (default: the line's x)."""
     group = dict(legendgroup=name, line=dict(color=colour))
-    pfig.add_trace(go.Scatter(x=xs, y=lo, mode="lines", line_width=0, showlegend=False,
+    bx = xs if band_x is None else band_x
+    pfig.add_trace(go.Scatter(x=bx, y=lo, mode="lines", line_width=0, showlegend=False,
                               legendgroup=name, hoverinfo="skip"))  # fmt: skip
     pfig.add_trace(
         go.Scatter(
-            x=xs, y=hi, mode="lines", fill="tonexty", line_width=0, fillcolor=_rgba(colour, 0.2),
+            x=bx, y=hi, mode="lines", fill="tonexty", line_width=0, fillcolor=_rgba(colour, 0.2),
             name=f"{name}: 90% interval", legendgroup=name, hoverinfo="skip",
         )
     )  # fmt: skip
