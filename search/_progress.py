@@ -22,11 +22,16 @@ def _eta(seconds: float | None) -> str:
     return f"ETA {s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+def _cost(status: dict[str, Any]) -> str:
+    spent, budget = status.get("device_hours") or 0.0, status.get("budget_hours")
+    return f"{spent:.3g} dh" if budget is None else f"{spent:.3g}/{budget:.3g} dh"
+
+
 class StudyProgress:
     """A rich progress bar fed with the runner's status dicts (`Runner(progress=...)`).
 
-    Shows finished / total, pruned, failed, running, the best value so far, elapsed time and
-    an ETA from this run's pace. Writes to stderr, so ``--json`` output stays clean.
+    Shows finished / total, pruned, failed, running, the best value so far, the device-hours
+    spent (of the budget, if any), elapsed time and an ETA from this run's pace. Writes to stderr, so ``--json`` output stays clean.
     """
 
     def __init__(self, console: Console | None = None) -> None:
@@ -37,7 +42,7 @@ class StudyProgress:
             MofNCompleteColumn(),
             TextColumn(
                 "pruned {task.fields[pruned]}  failed {task.fields[failed]}  "
-                "running {task.fields[running]}  best {task.fields[best]}"
+                "running {task.fields[running]}  best {task.fields[best]}  {task.fields[cost]}"
             ),
             TimeElapsedColumn(),
             TextColumn("{task.fields[eta]}"),
@@ -61,6 +66,7 @@ class StudyProgress:
             running=status["n_running"],
             best=format_value(status["best_value"]),
             eta=_eta(status.get("eta_s")),
+            cost=_cost(status),
         )
         if self.task_id is None:
             self.task_id = self.progress.add_task(status["name"], total=total, **fields)
@@ -77,11 +83,26 @@ def _workers(summary: dict[str, Any]) -> str:
     return f"{text} ({failed} worker starts failed)" if failed else text
 
 
+def _budget(summary: dict[str, Any]) -> str:
+    """The budget line: the budget, what the study spent, and the trials this run stopped at
+    the budget or did not start for it."""
+    budget, spent = summary["budget_hours"], summary["device_hours"]
+    stopped, skipped = summary.get("budget_stopped") or 0, summary.get("budget_skipped") or 0
+    text = (
+        f"budget {budget:.4g} device-hours, spent {spent:.4g} ({spent / budget:.0%}); "
+        f"{stopped} trials stopped at the budget (pruned, with their best value so far), "
+        f"{skipped} not started for it"
+    )
+    if skipped:
+        text += f" (waiting: `ssmtune study resume {summary['name']}` with a larger budget)"
+    return text
+
+
 def closing_lines(summary: dict[str, Any]) -> list[str]:
     """What a finished run prints: the counts, the best value, the cost and where to look."""
     name, storage = summary["name"], summary["storage"]
     stopped = {
-        "budget": "stopped: the device-hour budget is spent (running trials finished)",
+        "budget": "stopped: the device-hour budget is spent or cannot pay for a waiting trial",
         "interrupted": f"interrupted: running trials were re-queued; continue with "
         f"`ssmtune study resume {name}`",
     }.get(summary.get("stopped_by") or "", "")
@@ -94,6 +115,8 @@ def closing_lines(summary: dict[str, Any]) -> list[str]:
         f"cost {summary['device_hours']:.3f} device-hours; this run {summary['trials_run']} "
         f"trials in {summary['wall_s']:.1f} s on {_workers(summary)}",
     ]
+    if summary.get("budget_hours") is not None:
+        lines.append(_budget(summary))
     if stopped:
         lines.append(stopped)
     if summary.get("n_lost"):

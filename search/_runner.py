@@ -22,10 +22,41 @@ The loop, in the driver:
 5. fail and re-queue RUNNING trials of other runners whose heartbeat is older than the grace
    period (their runner died: a `start` killed with SIGKILL); such a re-queue and a Ctrl+C
    re-queue do not use up a retry, since the trial itself did nothing wrong;
-6. stop when nothing is waiting or running and the plan is done, when the study's
-   device-hours reach `--budget-hours` (running trials finish), or on Ctrl+C / SIGTERM (the
-   running trials are stopped, failed with reason "interrupted" and re-queued, so none is left
-   RUNNING and `resume` runs them again).
+6. stop when nothing is waiting or running and the plan is done, when the budget
+   (``--budget-hours``, below) is spent or can pay for no waiting trial, or on Ctrl+C /
+   SIGTERM (the running trials are stopped, failed with reason "interrupted" and re-queued, so
+   none is left RUNNING and `resume` runs them again).
+
+Budgets (``--budget-hours B``), so that a study ends within a few per cent of B:
+
+- cost: one definition, `studies._status.trial_cost_s`: a finished trial costs its `device_s`,
+  a running one the time since it started; the study's spent total is their sum over all its
+  trials (`study_cost_s`, other runners' trials included). The remaining budget is B minus
+  that total, read at every turn of the loop.
+- prediction: before a trial starts, its seconds are predicted with `spaces._cost`'s compute
+  model calibrated by this study's finished trials (`predict_seconds`: seconds per unit-step
+  of its shape or the nearest measured one, plus that shape's compile time unless the worker
+  has compiled it). A trial starts only if its prediction fits in what is free: the remaining
+  budget less what the running trials of this runner are still predicted to need. Before any
+  trial of the study has finished there is nothing to predict with: trials start while
+  anything is free (one per worker), and their deadlines alone bound them.
+- not started: a WAITING trial (a grid point, a retry, a parked suggestion) that does not fit
+  is never taken, so it stays WAITING, unvisited, and a `resume` with a larger budget runs
+  it. A sampler's suggestion exists only once asked: one that does not fit is put back to
+  WAITING with its parameters (Optuna's storage allows RUNNING -> WAITING), neither failed
+  nor left RUNNING. The run asks the sampler again (a cheaper suggestion may fit what is
+  left), but after `PARK_LIMIT` parked suggestions it asks no more, so that ``--n-trials`` is
+  not used up on parked points. The run ends for the budget once nothing runs here and
+  nothing waiting fits.
+- deadlines: every running trial of this runner gets a wall-clock deadline
+  (`search._worker.STOP_AT_ATTR`): the remaining budget shared by `fair_shares` among them
+  (each its predicted need, if they all fit, plus an equal part of the rest), recomputed at
+  every turn and rewritten when it moves, so trials that end early free budget for the
+  others. The worker stops a trial past its deadline at its next evaluation and stores it
+  PRUNED with its best value so far and ``stopped_reason = "budget"``; a trial still running
+  `BUDGET_GRACE` of the budget (shared among the running trials, at least one second) past
+  its deadline (evaluations too far apart) is stopped here: its worker is killed and the
+  trial stored PRUNED with the best value it reported, the same reason and no test value.
 
 Faults the loop rides through or ends on:
 
@@ -47,27 +78,31 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from search._batching import ShapeKeys, first_new_shape, preference_order, waiting_params
 from search._ray import worker_env
-from search._worker import TrialWorker, WorkerSpec
+from search._worker import BUDGET_REASON, STOP_AT_ATTR, TrialWorker, WorkerSpec
+from spaces._cost import Measured, predict_seconds
 from studies._errors import StudyError
-from studies._status import study_cost_s, study_status
+from studies._status import study_cost_s, study_status, trial_cost_s
 from studies._storage import retrying
 from studies._study import (
     StudySettings,
     count_originals,
     fail_trial,
+    finish_trial,
+    point_key,
     pop_waiting,
     record_heartbeat,
     retries_of,
+    set_trial_attrs,
     stale_trials,
 )
 
-__all__ = ["RunOptions", "Runner", "heartbeat_seconds"]
+__all__ = ["RunOptions", "Runner", "heartbeat_seconds", "fair_shares"]
 
 #: Default seconds between two heartbeats of a trial in flight; a trial is stale after
 #: `GRACE_BEATS` missed beats. ``$SSMTUNE_HEARTBEAT_S`` overrides it (tests use 1).
@@ -77,6 +112,13 @@ GRACE_BEATS = 6
 START_ATTEMPTS = 3
 #: Seconds a Ray cluster the run connected to may be unreachable before the run ends.
 RAY_LOSS_S = 60.0
+#: Share of the budget (split among the running trials) a trial may run past its deadline
+#: before the runner kills its worker instead of waiting for its next evaluation.
+BUDGET_GRACE = 0.02
+#: Suggestions a run puts back for the budget before it stops asking the sampler.
+PARK_LIMIT = 3
+#: A deadline is rewritten when it moved by more than this share of the budget (or 0.05 s).
+DEADLINE_TOLERANCE = 0.002
 
 _log = logging.getLogger(__name__)
 
@@ -132,6 +174,7 @@ class _Counters:
     interrupted: int = 0
     start_failures: int = 0
     compiled_ahead: int = 0
+    budget_stopped: int = 0
     trial_s: list[float] = field(default_factory=list)
 
 
@@ -186,6 +229,21 @@ class Runner:
         self.compiled: dict[Any, set[Any]] = {}
         self.coming: dict[Any, Any] = {}  # the shape each worker compiles ahead
         self._waiting_seen: list[Any] = []
+        # the budget (see the module docstring); seconds throughout
+        hours = settings.budget_hours
+        self.budget_s = None if hours is None else float(hours) * 3600.0
+        self._remaining_s = math.inf  # the budget less the study's cost, at the last look
+        self._measured: list[Measured] = []  # the study's finished trials, for predictions
+        self._predicted: dict[int, float | None] = {}  # trial id -> predicted seconds
+        self._elapsed: dict[int, float] = {}  # trial id -> its cost at the last look
+        self._stop_at: dict[int, float] = {}  # trial id -> the deadline written
+        self._taking_s = 0.0  # predictions of the trials being taken for one worker
+        self._skipped: set[int] = set()  # trial ids not started for the budget
+        self._blocked = False  # the last dispatch left a trial waiting for the budget
+        self._parked = 0  # suggestions put back for the budget (`PARK_LIMIT`)
+        self._asking = False  # the trials being taken are a new suggestion
+        self._units: dict[str, float] = {}
+        self._length: int | None = None
 
     # ------------------------------------------------------------------ workers
     def _new_actor(self) -> Any:
@@ -276,12 +334,18 @@ class Runner:
         """The trials to give `actor`: a waiting one (preferring shapes it has compiled) and,
         with ``--batch-trials K``, up to K - 1 more waiting ones of the same shape; else a new
         trial from the sampler."""
-        trial = pop_waiting(self.study, order=self._order(actor))
+        self._taking_s = 0.0
+        self._asking = False
+        trial = pop_waiting(self.study, order=self._affordable(self._order(actor), actor))
         if trial is None:
             if self.settings.sampler == "grid":
                 return []
             if self._originals() >= (self.settings.n_trials or 0):
                 return []
+            if self._parked >= PARK_LIMIT:  # ask no more (module docstring)
+                self._blocked = True
+                return []
+            self._asking = True
             return [self.study.ask()]
         trials = [trial]
         if self.options.batch_trials > 1:
@@ -292,11 +356,201 @@ class Runner:
                     return [t for t in waiting if self.batch_of(_fixed_params(t)) == shape]
 
                 while len(trials) < self.options.batch_trials:
-                    more = pop_waiting(self.study, order=same_shape)
+                    self._taking_s += self._predict(_fixed_params(trials[-1]), actor) or 0.0
+                    more = pop_waiting(self.study, order=self._affordable(same_shape, actor))
                     if more is None:
                         break
                     trials.append(more)
         return trials
+
+    # ------------------------------------------------------------------ budget
+    def _affordable(
+        self, order: Callable[[list[Any]], list[Any]], actor: Any
+    ) -> Callable[[list[Any]], list[Any]]:
+        """`order`, less the waiting trials the budget cannot pay for (they stay WAITING and
+        are counted as skipped)."""
+        if self.budget_s is None:
+            return order
+
+        def affordable(waiting: list[Any]) -> list[Any]:
+            ordered = order(waiting)
+            fits = [t for t in ordered if self._fits(waiting_params(t), actor)]
+            skipped = {t._trial_id for t in ordered} - {t._trial_id for t in fits}
+            if skipped:
+                self._skipped |= skipped
+                self._blocked = True
+            return fits
+
+        return affordable
+
+    def _point_units(self, params: dict[str, Any]) -> float:
+        """The `point_cost` of `params` for the task's length (1 when it cannot be computed:
+        every point then counts the same)."""
+        key = point_key(params)
+        if key not in self._units:
+            import tasks
+
+            try:
+                if self._length is None:
+                    self._length = tasks.info(self.spec.task).length
+                self._units[key] = float(self.space.point_cost(params, self._length))
+            except Exception:  # noqa: BLE001 - a point without a cost counts as one unit
+                self._units[key] = 1.0
+        return self._units[key]
+
+    def _predict(self, params: dict[str, Any], actor: Any) -> float | None:
+        """The predicted seconds of a trial of `params` on `actor`; None before any trial of
+        the study has finished (`spaces._cost.predict_seconds`)."""
+        if self.budget_s is None:
+            return None
+        shape = self.shape_of(params)
+        return predict_seconds(
+            self._point_units(params),
+            int(self.spec.protocol.get("max_steps", 1)),
+            shape,
+            self._measured,
+            compiled=shape is not None and shape in self.compiled.get(actor, set()),
+        )
+
+    def _own_trials(self) -> list[int]:
+        return [t for slot in self.inflight.values() for t in slot.trial_ids]
+
+    def _fits(self, params: dict[str, Any], actor: Any) -> bool:
+        """Whether the budget can pay for a trial of `params` on `actor`: its prediction fits
+        in the remaining budget less what this runner's running trials are predicted to need
+        still; without a prediction, whether anything is free at all."""
+        if self.budget_s is None:
+            return True
+        needed = 0.0
+        for trial_id in self._own_trials():
+            predicted = self._predicted.get(trial_id)
+            if predicted is not None:
+                needed += max(0.0, predicted - self._elapsed.get(trial_id, 0.0))
+        free = self._remaining_s - needed - self._taking_s
+        predicted = self._predict(params, actor)
+        return free > 0 if predicted is None else predicted <= free
+
+    def _budget_tick(self) -> bool:
+        """Read the study's cost, calibrate the predictions with its finished trials, move
+        the deadlines of this runner's trials and stop those far past theirs; return whether
+        the budget is spent. Does nothing without a budget."""
+        if self.budget_s is None:
+            return False
+        from optuna.trial import TrialState
+
+        trials = self._db(lambda: self.study.get_trials(deepcopy=False), "read the trials")
+        spent = study_cost_s(trials)
+        self._cost_h = spent / 3600.0
+        self._remaining_s = self.budget_s - spent
+        own = set(self._own_trials())
+        measured = []
+        for t in trials:
+            if t._trial_id in own:
+                self._elapsed[t._trial_id] = trial_cost_s(t)
+            if t.state in (TrialState.COMPLETE, TrialState.PRUNED):
+                m = self._measurement(t)
+                if m is not None:
+                    measured.append(m)
+        self._measured = measured
+        self._write_deadlines()
+        self._stop_overruns()
+        return self._remaining_s <= 0
+
+    def _measurement(self, trial: Any) -> Measured | None:
+        a = trial.user_attrs
+        wall, compile_s, steps = a.get("wall_s"), a.get("compile_s") or 0.0, a.get("steps")
+        if not isinstance(wall, int | float) or not isinstance(steps, int) or steps <= 0:
+            return None
+        params = dict(trial.params)
+        return Measured(
+            self.shape_of(params),
+            self._point_units(params),
+            steps,
+            max(0.0, float(wall) - float(compile_s)),
+            float(compile_s),
+        )
+
+    def _write_deadlines(self) -> None:
+        """Give each running trial of this runner its deadline (module docstring); write the
+        ones that moved by more than `DEADLINE_TOLERANCE` of the budget."""
+        own = self._own_trials()
+        needs = []
+        for trial_id in own:
+            predicted, used = self._predicted.get(trial_id), self._elapsed.get(trial_id, 0.0)
+            needs.append(
+                predicted - used if predicted is not None and used < predicted else math.inf
+            )
+        now = time.time()
+        tolerance = max(0.05, DEADLINE_TOLERANCE * (self.budget_s or 0.0))
+        for trial_id, share in zip(own, fair_shares(self._remaining_s, needs), strict=True):
+            stop_at = now + share
+            written = self._stop_at.get(trial_id)
+            if written is not None and abs(stop_at - written) <= tolerance:
+                continue
+            attrs: dict[str, Any] = {}
+            if written is None and self._predicted.get(trial_id) is not None:
+                attrs["predicted_s"] = self._predicted[trial_id]
+            try:
+                self._db(
+                    lambda t=trial_id, a=attrs, s=stop_at: set_trial_attrs(
+                        self.storage, t, a, {STOP_AT_ATTR: s}
+                    ),
+                    f"write the deadline of trial id {trial_id}",
+                )
+            except Exception as exc:  # the trial has just finished: nothing to move
+                import optuna
+
+                if not isinstance(exc, optuna.exceptions.UpdateFinishedTrialError):
+                    raise
+            self._stop_at[trial_id] = stop_at
+
+    def _stop_overruns(self) -> None:
+        """Stop the trials of workers still running well past their deadline (their
+        evaluations are too far apart): kill the worker, store each trial PRUNED."""
+        if not self.inflight:
+            return
+        grace = max(1.0, BUDGET_GRACE * (self.budget_s or 0.0) / len(self._own_trials()))
+        now = time.time()
+        for ref, slot in list(self.inflight.items()):
+            late = [now - self._stop_at.get(t, math.inf) for t in slot.trial_ids]
+            if max(late) > grace:
+                self._stop_slot(ref)
+
+    def _stop_slot(self, ref: Any) -> None:
+        import ray
+        from optuna.trial import TrialState
+
+        slot = self.inflight.pop(ref)
+        self._kill(slot.actor)
+        ray.wait([ref], timeout=10)  # let the kill land: no result after ours
+        self.compiled.pop(slot.actor, None)
+        self.coming.pop(slot.actor, None)
+        better = min if self.study.direction.name == "MINIMIZE" else max
+        for trial_id in slot.trial_ids:
+            trial = self._db(lambda t=trial_id: self.storage.get_trial(t), "read a trial")
+            reported = {s: v for s, v in trial.intermediate_values.items() if math.isfinite(v)}
+            best = better(reported.values()) if reported else None
+            wall = trial_cost_s(trial)
+            share = self.spec.device_share if 0 < self.spec.device_share < 1 else 1.0
+            attrs = {
+                "wall_s": wall,
+                "device_s": share * wall,
+                "compile_s": 0.0,
+                "steps": max(reported, default=0),
+                "status": "pruned",
+                "test": None,
+                "stopped_reason": BUDGET_REASON,
+            }
+            if self._db(
+                lambda t=trial_id, v=best, a=attrs: finish_trial(
+                    self.storage, t, TrialState.PRUNED, v, a
+                ),
+                f"stop trial id {trial_id} at the budget",
+            ):
+                self.counters.budget_stopped += 1
+        self.counters.finished += len(slot.trial_ids)
+        if self._remaining_s > 0:
+            self._new_actor()
 
     def _dispatch(self, actor: Any) -> bool:
         self._waiting_seen = []
@@ -304,6 +558,7 @@ class Runner:
         if not trials:
             return False
         ids, params_list = [], []
+        asked = self._asking  # a new suggestion, not a waiting trial
         for trial in trials:
             self._db(
                 lambda t=trial: record_heartbeat(self.storage, t._trial_id),
@@ -324,6 +579,12 @@ class Runner:
                     f"fail trial {trial.number}",
                 )
                 continue
+            if self.budget_s is not None:
+                if asked and not self._fits(params, actor):
+                    self._park(trial)
+                    continue
+                self._predicted[trial._trial_id] = self._predict(params, actor)
+                self._skipped.discard(trial._trial_id)
             ids.append(trial._trial_id)
             params_list.append(params)
             shape = self.shape_of(params)
@@ -341,6 +602,19 @@ class Runner:
         self.inflight[ref] = _Slot(actor, tuple(ids), trials[0].number, time.perf_counter())
         self.counters.dispatched += len(ids)
         return True
+
+    def _park(self, trial: Any) -> None:
+        """Put a suggestion the budget cannot pay for back to WAITING, with its parameters:
+        not failed, not left RUNNING; `resume` with a larger budget runs it."""
+        from optuna.trial import TrialState
+
+        self._db(
+            lambda: self.storage.set_trial_state_values(trial._trial_id, TrialState.WAITING),
+            f"put trial {trial.number} back",
+        )
+        self._skipped.add(trial._trial_id)
+        self._parked += 1
+        self._blocked = True
 
     def _worker_died(self, slot: _Slot, reason: str) -> None:
         self.counters.worker_deaths += 1
@@ -401,19 +675,12 @@ class Runner:
             workers_running=self._running_workers(),
             elapsed_s=elapsed,
             eta_s=eta,
+            budget_hours=self.settings.budget_hours,
         )
         self._status = status
         if self.progress is not None:
             self.progress(status)
         return status
-
-    def _budget_reached(self) -> bool:
-        budget = self.settings.budget_hours
-        if budget is None:
-            return False
-        trials = self._db(lambda: self.study.get_trials(deepcopy=False), "read the trials")
-        self._cost_h = study_cost_s(trials) / 3600.0
-        return self._cost_h >= budget
 
     def _work_left(self) -> bool:
         from optuna.trial import TrialState
@@ -429,7 +696,9 @@ class Runner:
     # ------------------------------------------------------------------ loop
     def run(self) -> dict[str, Any]:
         """Run until done, out of budget or stopped; return the summary (`study_status` plus
-        this run's counters, `stopped_by` and `wall_s`)."""
+        this run's counters, `stopped_by` and `wall_s`; `budget_hours`, `budget_stopped`: this
+        run's trials stopped at the budget, `budget_skipped`: trials it did not start for the
+        budget, still waiting)."""
         restore = self._install_signals()
         try:
             self._loop()
@@ -452,8 +721,22 @@ class Runner:
             compiled_ahead=c.compiled_ahead,
             worker_start_failures=c.start_failures,
             mean_trial_s=(sum(c.trial_s) / len(c.trial_s)) if c.trial_s else None,
+            budget_stopped=c.budget_stopped,
+            budget_skipped=self._still_skipped(),
         )
         return status
+
+    def _still_skipped(self) -> int:
+        """Trials this run did not start for the budget and that are still WAITING."""
+        from optuna.trial import TrialState
+
+        if not self._skipped:
+            return 0
+        waiting = self._db(
+            lambda: self.study.get_trials(deepcopy=False, states=(TrialState.WAITING,)),
+            "read the waiting trials",
+        )
+        return sum(1 for t in waiting if t._trial_id in self._skipped)
 
     def _loop(self) -> None:
         import ray
@@ -475,9 +758,10 @@ class Runner:
             if now >= next_reap:
                 self._reap_stale()
                 next_reap = now + hb
-            if not budget_hit and self._budget_reached():
+            if self._budget_tick() and not budget_hit:
                 budget_hit = True
                 self.stopped_by = "budget"
+            self._blocked = False
             while self.idle and not budget_hit and not self.stop.is_set():
                 actor = self.idle.pop()
                 if not self._dispatch(actor):
@@ -487,7 +771,10 @@ class Runner:
                 self._refresh()
                 next_refresh = now + 1.0
             if not self.inflight:
-                if budget_hit or not self._work_left():
+                if budget_hit or self._blocked:  # nothing waiting fits in the budget
+                    self.stopped_by = "budget"
+                    return
+                if not self._work_left():
                     return
                 if not self.idle and not self.starting:
                     raise StudyError(
@@ -531,7 +818,7 @@ class Runner:
 
         slot = self.inflight.pop(ref)
         try:
-            ray.get(ref)
+            result = ray.get(ref)
         except ray.exceptions.RayTaskError as exc:
             # run() raised: the trial's own errors are stored by the worker, so this is the
             # worker's machinery (its database past the outage limit, a bug in ssmtune): the
@@ -549,7 +836,14 @@ class Runner:
             self._new_actor()
         else:
             self.idle.append(slot.actor)
+            summaries = result if isinstance(result, list) else [result]
+            self.counters.budget_stopped += sum(
+                1 for r in summaries if r.get("stopped_reason") == BUDGET_REASON
+            )
         self.counters.finished += len(slot.trial_ids)
+        for trial_id in slot.trial_ids:
+            for known in (self._predicted, self._elapsed, self._stop_at):
+                known.pop(trial_id, None)
         per_trial = (time.perf_counter() - slot.started) / len(slot.trial_ids)
         self.counters.trial_s.extend([per_trial] * len(slot.trial_ids))
 
@@ -622,6 +916,34 @@ class Runner:
                 signal.signal(s, h)
 
         return restore
+
+
+def fair_shares(remaining: float, needs: Sequence[float]) -> list[float]:
+    """Share `remaining` seconds of budget among running trials that each still need
+    `needs[i]` (`math.inf`: unknown, no prediction or already past it).
+
+    Max-min fair (water-filling): from the smallest need up, each trial gets its need or an
+    equal part of what is left, whichever is smaller; once every need is met, what is left is
+    split equally. So a trial predicted to fit always gets its prediction while the others
+    fit, and trials without a prediction share the rest. Nothing is shared out of a budget
+    already spent.
+
+    Example:
+        >>> fair_shares(10.0, [2.0, 3.0])
+        [4.5, 5.5]
+        >>> fair_shares(10.0, [2.0, math.inf, math.inf])
+        [2.0, 4.0, 4.0]
+        >>> fair_shares(4.0, [3.0, 3.0])
+        [2.0, 2.0]
+        >>> fair_shares(-1.0, [1.0])
+        [0.0]
+    """
+    shares = [0.0] * len(needs)
+    left = max(0.0, remaining)
+    for k, i in enumerate(sorted(range(len(needs)), key=lambda i: needs[i])):
+        shares[i] = min(needs[i], left / (len(needs) - k))
+        left -= shares[i]
+    return [share + left / len(needs) for share in shares] if needs else []
 
 
 def _local_ray_processes() -> list[tuple[str, Any]]:

@@ -251,8 +251,10 @@ def _run(
     stop: Any,
     batch_trials: int = 1,
     compile_ahead: bool = True,
+    budget_hours: float | None = None,
 ) -> dict[str, Any]:
-    """Open the storage, connect to Ray, create/continue the study and run it."""
+    """Open the storage, connect to Ray, create/continue the study and run it. `budget_hours`
+    (resume only) replaces the study's recorded budget."""
     import os
 
     address = ray_address or os.environ.get("RAY_ADDRESS") or None
@@ -262,6 +264,9 @@ def _run(
     if request_settings is None:  # resume: the settings are the study's
         study = load_study(storage, name)
         settings = load_settings(study)
+        if budget_hours is not None and budget_hours != settings.budget_hours:
+            settings = replace(settings, budget_hours=budget_hours)
+            study.set_user_attr("budget_hours", budget_hours)
     else:
         settings = request_settings
         check_continuable(storage, name, settings)  # refuse before starting anything
@@ -317,6 +322,7 @@ def _run(
             pruner=settings.pruner,
             objective=objective,
             device_share=gpus,
+            budgeted=settings.budget_hours is not None,
         )
         options = RunOptions(
             workers=n_workers,
@@ -445,17 +451,21 @@ def resume_study(
     stop: Any = None,
     batch_trials: int = 1,
     compile_ahead: bool = True,
+    budget_hours: float | None = None,
 ) -> dict[str, Any]:
     """Continue study `name` with its recorded settings; run only what is unfinished.
 
     Trials left RUNNING by a runner that died are re-queued once their heartbeat is stale;
     grid points never enqueued (a `start` killed while enqueueing) are enqueued. A study of
     the user's data file is refused when the file's SHA-256 or shape changed since the start.
+    `budget_hours` gives the study a new budget (recorded; the trials that the old one left
+    waiting run first); None keeps the recorded one.
     """
     import spaces
     import tasks
 
     _check_execution(workers, cpus_per_trial, gpus_per_trial, batch_trials)
+    _positive_float("budget-hours", budget_hours)
     url = normalize_url(storage or default_storage_url())
     study = load_study(open_storage(url, create=False), name)
     settings = load_settings(study)
@@ -489,4 +499,5 @@ def resume_study(
         stop=stop,
         batch_trials=batch_trials,
         compile_ahead=compile_ahead,
+        budget_hours=budget_hours,
     )

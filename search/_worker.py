@@ -11,6 +11,13 @@ trial is still RUNNING (`studies._study.finish_trial`). A finished trial is ther
 database the moment training ends, whatever happens to the runner afterwards. The
 runner only hands out trials, keeps their heartbeats and handles workers that die.
 
+Budgets (``--budget-hours``): the runner writes each running trial's deadline, a wall-clock
+time (`time.time`, so the driver's and the workers' clocks are taken to agree, as NTP keeps
+them), into the trial's system attribute `STOP_AT_ATTR` and moves it as trials start and end.
+At every evaluation the worker reads it, and once it has passed, the objective is told to stop
+as a pruner would tell it; the trial is then stored PRUNED with its best validation so far, the
+test metric at that evaluation and the user attribute ``stopped_reason = "budget"``.
+
 The objective is pluggable: ``module:function`` with the signature of `train_objective`
 (tests swap in a fake that sleeps and returns a number).
 """
@@ -28,13 +35,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["WorkerSpec", "TrialContext", "TrialOutcome", "TrialWorker", "train_objective"]
+__all__ = [
+    "WorkerSpec",
+    "TrialContext",
+    "TrialOutcome",
+    "TrialWorker",
+    "train_objective",
+    "STOP_AT_ATTR",
+    "BUDGET_REASON",
+]
 
 _log = logging.getLogger(__name__)
 _CACHE_LOCK = threading.Lock()
 
 #: The objective of real studies.
 DEFAULT_OBJECTIVE = "search._worker:train_objective"
+#: System attribute of a running trial: the wall-clock time (`time.time`) at which it must stop
+#: for the study's budget (written by the runner, read by the worker at every evaluation).
+STOP_AT_ATTR = "ssmtune:stop_at"
+#: The `stopped_reason` user attribute of a trial stopped at the study's budget.
+BUDGET_REASON = "budget"
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,8 @@ class WorkerSpec:
         pruner: the study's pruner name.
         objective: ``module:function`` of the objective.
         device_share: GPUs per trial (0 on CPU), for the `device_s` of fractional GPUs.
+        budgeted: the study has a budget: read the trial's deadline (`STOP_AT_ATTR`) at
+            every evaluation.
     """
 
     storage_url: str
@@ -61,6 +83,7 @@ class WorkerSpec:
     pruner: str = "none"
     objective: str = DEFAULT_OBJECTIVE
     device_share: float = 0.0
+    budgeted: bool = False
 
 
 @dataclass(frozen=True)
@@ -187,9 +210,14 @@ class TrialWorker:
         self._study = None
         self.node = socket.gethostname()
         self._unreported: dict[int, Callable[[], None]] = {}
+        self._best: dict[int, float] = {}  # best validation reported, per trial
+        self._over_budget: set[int] = set()  # trials told to stop at the budget
 
     def ping(self) -> dict[str, Any]:
-        """The worker's process id and node (answered once the worker is up)."""
+        """The worker's process id and node, answered once the worker is up and has opened
+        the study (so that its first trial does not pay for that: a trial's cost counts from
+        the moment the runner takes it)."""
+        self._db(self.study, "open the study")
         return {"pid": os.getpid(), "node": self.node}
 
     def study(self) -> Any:
@@ -295,6 +323,7 @@ class TrialWorker:
             f"claim trial {trial_id}",
         )
         pending: list[tuple[int, float]] = []
+        better = min if study.direction.name == "MINIMIZE" else max
 
         def flush() -> None:
             while pending:
@@ -304,9 +333,17 @@ class TrialWorker:
 
         def report(step: int, val: float) -> bool:
             pending.append((int(step), float(val)))
+            if math.isfinite(val):
+                best = self._best.get(trial_id)
+                self._best[trial_id] = float(val) if best is None else better(best, float(val))
             try:
                 flush()
-                return bool(trial.should_prune())
+                if trial.should_prune():
+                    return True
+                if self.spec.budgeted and self._past_deadline(study, trial_id):
+                    self._over_budget.add(trial_id)
+                    return True
+                return False
             except Exception as exc:
                 if not is_outage(exc):
                     raise
@@ -315,6 +352,12 @@ class TrialWorker:
 
         self._unreported[trial_id] = flush
         return TrialContext(self.spec, report, self.cache)
+
+    @staticmethod
+    def _past_deadline(study: Any, trial_id: int) -> bool:
+        """Whether the runner's deadline of the trial (`STOP_AT_ATTR`) has passed."""
+        stop_at = study._storage.get_trial(trial_id).system_attrs.get(STOP_AT_ATTR)
+        return stop_at is not None and time.time() >= float(stop_at)
 
     def _db(self, call: Callable[[], Any], what: str) -> Any:
         """`call()` retried through a database outage (`studies._storage.retrying`)."""
@@ -329,7 +372,9 @@ class TrialWorker:
         )
 
     def _record(self, trial_id: int, outcome: TrialOutcome, wall: float) -> dict[str, Any]:
-        """Store a trial's outcome: its cost attributes and its final state."""
+        """Store a trial's outcome: its cost attributes and its final state. A trial stopped
+        at the budget is PRUNED with its best validation so far (the objective's, else the
+        best it reported) and ``stopped_reason = "budget"``."""
         from optuna.trial import TrialState
 
         share = self.spec.device_share if 0 < self.spec.device_share < 1 else outcome.device_count
@@ -344,6 +389,13 @@ class TrialWorker:
             "peak_mem": outcome.peak_mem,
         }
         val = outcome.val
+        best = self._best.pop(trial_id, None)
+        over_budget = trial_id in self._over_budget
+        self._over_budget.discard(trial_id)
+        if outcome.status == "pruned" and over_budget:
+            value = val if val is not None and math.isfinite(val) else best
+            attrs["stopped_reason"] = BUDGET_REASON
+            return self._finish(trial_id, TrialState.PRUNED, value, attrs)
         if outcome.status == "pruned":
             return self._finish(trial_id, TrialState.PRUNED, None, attrs)
         if val is None or not math.isfinite(val):
@@ -365,6 +417,8 @@ class TrialWorker:
     ) -> dict[str, Any]:
         from studies._study import finish_trial
 
+        self._best.pop(trial_id, None)
+        self._over_budget.discard(trial_id)
         summary = {"trial_id": trial_id, "state": state.name, "value": value, **attrs}
         if reason is not None:
             attrs = {**attrs, "fail_reason": reason}

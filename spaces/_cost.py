@@ -39,13 +39,25 @@ comparison is unaffected: the two grids hold the same (blocks, H, P) points.
 Example:
     >>> point_cost("linoss", blocks=2, hidden=16, state=16, length=100)
     104000.0
+
+Predicting a trial's seconds (`predict_seconds`, for ``--budget-hours``): the formula's units
+have no time in them, so a study calibrates them with what its own finished trials measured:
+seconds of training per unit-step (a trial's training seconds, compilation excluded, over its
+`point_cost` times the steps it ran) and seconds of compilation, per compile shape. A new
+trial's prediction takes the figures of its own shape, else of the measured shape nearest in
+`point_cost` (the smallest ``|log(cost / measured cost)|``): its `point_cost` times the steps it
+may run times the seconds per unit-step, plus the shape's compilation time unless the worker
+that will run it has compiled that shape already.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
+from collections.abc import Hashable, Sequence
+from typing import NamedTuple
 
-__all__ = ["point_cost", "CONVOLUTIONAL", "CALIBRATION"]
+__all__ = ["point_cost", "CONVOLUTIONAL", "CALIBRATION", "Measured", "predict_seconds"]
 
 #: Models computed as a long convolution (FFT) rather than a scan.
 CONVOLUTIONAL = frozenset({"s4", "s4d", "hope"})
@@ -72,3 +84,63 @@ def point_cost(model: str, *, blocks: int, hidden: int, state: int, length: int)
         per_step += hidden * math.log2(max(length, 2))
     cost = length * hidden + blocks * length * per_step
     return float(cost * CALIBRATION.get(model, 1.0))
+
+
+class Measured(NamedTuple):
+    """What one finished trial measured, to calibrate `point_cost` in seconds.
+
+    Attributes:
+        shape: its compile shape (trials of one shape share one executable).
+        units: its `point_cost`.
+        steps: the training steps it ran (fewer than the protocol's when pruned or stopped).
+        run_s: its seconds of training, compilation excluded.
+        compile_s: its seconds of compilation (0 when its worker had the shape compiled).
+    """
+
+    shape: Hashable
+    units: float
+    steps: int
+    run_s: float
+    compile_s: float
+
+
+def predict_seconds(
+    units: float,
+    steps: int,
+    shape: Hashable,
+    measured: Sequence[Measured],
+    *,
+    compiled: bool = False,
+) -> float | None:
+    """The seconds a trial should take, from the trials a study has measured (module docstring).
+
+    Args:
+        units: the trial's `point_cost`.
+        steps: the steps it may run (the protocol's `max_steps`: early stopping only shortens).
+        shape: its compile shape.
+        measured: the study's finished trials; those without steps or units are ignored.
+        compiled: whether the worker that will run it has compiled `shape` already.
+
+    Returns:
+        The median seconds per unit-step of the same shape (else of the nearest measured
+        shape) times ``units * steps``, plus the largest compilation time measured for that
+        shape unless `compiled`; None when nothing is measured yet.
+
+    Example:
+        >>> done = [Measured("a", 100.0, 10, 2.0, 1.5), Measured("a", 100.0, 10, 2.0, 0.0)]
+        >>> predict_seconds(300.0, 10, "b", done)  # nearest shape "a": 3 x 2 s, + 1.5 s
+        7.5
+        >>> predict_seconds(100.0, 10, "a", done, compiled=True)
+        2.0
+    """
+    usable = [m for m in measured if m.units > 0 and m.steps > 0 and m.run_s >= 0]
+    if not usable:
+        return None
+    same = [m for m in usable if m.shape == shape]
+    if not same:
+        scale = math.log(units) if units > 0 else 0.0
+        nearest = min(usable, key=lambda m: abs(math.log(m.units) - scale))
+        same = [m for m in usable if m.shape == nearest.shape]
+    per_unit_step = statistics.median(m.run_s / (m.units * m.steps) for m in same)
+    compile_s = 0.0 if compiled else max(m.compile_s for m in same)
+    return per_unit_step * units * steps + compile_s

@@ -86,3 +86,66 @@ class DiesWhileStarting(TrialWorker):
 def broken(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
     """Raises, as a bug in training would."""
     raise RuntimeError("boom")
+
+
+#: Seconds per unit-step of `priced`: training a point costs `price_of` seconds.
+UNIT_S = 5e-8
+#: Seconds `priced` spends "compiling" the first time a worker meets a shape.
+COMPILE_S = 0.1
+
+
+def price_of(params: dict[str, Any], spec: WorkerSpec) -> float:
+    """The seconds `priced` trains `params` of a LinOSS space for, compilation excluded: the
+    point's `point_cost` (blocks 2 and state 16 unless `params` say otherwise) for the task's
+    length, times the protocol's ``max_steps``, times `UNIT_S`. (It reads no space file: that
+    would load the models, a second of the worker's first trial.)"""
+    import tasks
+    from spaces._cost import point_cost
+
+    dims = {"blocks": 2, "state": 16, **params}
+    cost = point_cost(
+        "linoss",
+        blocks=dims["blocks"],
+        hidden=dims["hidden"],
+        state=dims["state"],
+        length=tasks.info(spec.task).length,
+    )
+    return cost * spec.protocol["max_steps"] * UNIT_S
+
+
+def _priced(params: dict[str, Any], ctx: TrialContext, slowdown: float) -> TrialOutcome:
+    """Sleep `slowdown` x `price_of` seconds in ``max_steps`` steps, evaluating every
+    ``eval_every`` steps (validation peaks at a third of the run, so the best value so far is
+    not always the last), plus `COMPILE_S` for a shape new to the worker (all but ``lr``).
+    Its `compile_s` is all the time before training: that sleep and, on the worker's first
+    trial, the imports of `price_of`."""
+    start = time.perf_counter()
+    steps, every = ctx.spec.protocol["max_steps"], ctx.spec.protocol["eval_every"]
+    per_step = slowdown * price_of(params, ctx.spec) / steps
+    shapes = ctx.cache.setdefault("fake-shapes", set())
+    shape = repr(sorted((k, v) for k, v in params.items() if k != "lr"))
+    if shape not in shapes:
+        shapes.add(shape)
+        time.sleep(COMPILE_S)
+    compile_s = time.perf_counter() - start
+    value, best = value_of(params), None
+    for step in range(every, steps + 1, every):
+        time.sleep(per_step * every)
+        val = value * (1.0 - abs(step / steps - 1 / 3))
+        best = val if best is None else max(best, val)
+        if ctx.report(step, val):
+            return TrialOutcome(best, best / 2, "pruned", step, compile_s)
+    return TrialOutcome(best, best / 2, "ok", steps, compile_s)
+
+
+def priced(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
+    """A fake whose cost is known in advance: `price_of` seconds (+ `COMPILE_S`)."""
+    return _priced(params, ctx, 1.0)
+
+
+def slows_down(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
+    """`priced`, except that every trial after a worker's first runs 10 times slower (a
+    device that got slower: the prediction from the first trial is wrong)."""
+    done = ctx.cache.get("fake-trials", 0)
+    ctx.cache["fake-trials"] = done + 1
+    return _priced(params, ctx, 1.0 if done == 0 else 10.0)
