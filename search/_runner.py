@@ -925,8 +925,9 @@ def fair_shares(remaining: float, needs: Sequence[float]) -> list[float]:
     Max-min fair (water-filling): from the smallest need up, each trial gets its need or an
     equal part of what is left, whichever is smaller; once every need is met, what is left is
     split equally. So a trial predicted to fit always gets its prediction while the others
-    fit, and trials without a prediction share the rest. Nothing is shared out of a budget
-    already spent.
+    fit, and trials without a prediction share the rest. A budget already overspent gives
+    each an equal part of the deficit: a negative share, whose deadline (now + share) has
+    passed and stays put as time goes on, as every deadline does between two events.
 
     Example:
         >>> fair_shares(10.0, [2.0, 3.0])
@@ -935,11 +936,15 @@ def fair_shares(remaining: float, needs: Sequence[float]) -> list[float]:
         [2.0, 4.0, 4.0]
         >>> fair_shares(4.0, [3.0, 3.0])
         [2.0, 2.0]
-        >>> fair_shares(-1.0, [1.0])
-        [0.0]
+        >>> fair_shares(-1.0, [1.0, math.inf])
+        [-0.5, -0.5]
+        >>> fair_shares(-1.0, [])
+        []
     """
+    if remaining < 0 and needs:
+        return [remaining / len(needs)] * len(needs)
     shares = [0.0] * len(needs)
-    left = max(0.0, remaining)
+    left = remaining
     for k, i in enumerate(sorted(range(len(needs)), key=lambda i: needs[i])):
         shares[i] = min(needs[i], left / (len(needs) - k))
         left -= shares[i]

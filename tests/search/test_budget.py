@@ -27,13 +27,14 @@ pytestmark = pytest.mark.usefixtures("ray_local")
 PRICED = "tests.search._fakes:priced"
 
 
-def _space(folder: Path, n_lr: int) -> str:
-    """A grid of `n_lr` learning rates x hidden {16, 64}, in grid order lr-major."""
+def _space(folder: Path, n_lr: int, hidden: tuple[int, ...] = (16, 64)) -> str:
+    """A grid of `n_lr` learning rates x `hidden`, in grid order lr-major."""
     lrs = ", ".join(f"{(i + 1) * 1e-4:.1e}" for i in range(n_lr))
-    path = folder / f"budget-{n_lr}.toml"
+    sizes = ", ".join(map(str, hidden))
+    path = folder / f"budget-{n_lr}-{len(hidden)}.toml"
     path.write_text(
         f'name = "budget-{n_lr}"\nmodel = "linoss"\n[params]\ndiscretization = "IM"\n'
-        f"lr = [{lrs}]\nblocks = 2\nhidden = [16, 64]\nstate = 16\ninclude_time = false\n"
+        f"lr = [{lrs}]\nblocks = 2\nhidden = [{sizes}]\nstate = 16\ninclude_time = false\n"
     )
     return str(path)
 
@@ -105,20 +106,25 @@ def test_too_expensive_grid_point_is_not_started_and_resume_runs_it(
 def test_overrunning_trial_is_stopped_at_the_budget_and_pruned_with_its_best(
     sqlite_url: str, tmp_path
 ) -> None:
-    """The second trial of the worker runs 10 times slower than the first predicts (0.5 s
-    predicted, 5 s real): it starts, and is stopped at the budget (2.5 s in all), PRUNED with
-    its best validation so far, the test metric there and the reason."""
-    budget_s = 2.5
+    """The second trial of the worker runs 10 times slower than the first predicts (its
+    prediction fits what is left, its 100 steps would take 10 times that): it starts, and is
+    stopped at the budget (3.5 s in all), PRUNED with its best validation so far, the test
+    metric there and the reason."""
+    budget_s = 3.5
     summary = _start(
-        sqlite_url, _space(tmp_path, 2), budget_s, workers=1, n_trials=2, max_steps=100,
-        eval_every=1, objective="tests.search._fakes:slows_down", name="overrun",
+        sqlite_url, _space(tmp_path, 2, (16,)), budget_s, workers=1, max_steps=100,
+        eval_every=2, objective="tests.search._fakes:slows_down", name="overrun",
     )  # fmt: skip
     study = _study(sqlite_url, "overrun")
     first, second = study.trials
     assert first.state == TrialState.COMPLETE and "stopped_reason" not in first.user_attrs
     assert second.state == TrialState.PRUNED
     assert second.user_attrs["stopped_reason"] == BUDGET_REASON
-    assert second.user_attrs["predicted_s"] < 0.5 * second.user_attrs["wall_s"]
+    first_s = first.user_attrs["device_s"]
+    assert second.user_attrs["predicted_s"] <= budget_s - first_s  # it was started as fitting
+    # but ran longer than predicted for all its steps, and stopped before their end
+    assert second.user_attrs["wall_s"] > 1.5 * second.user_attrs["predicted_s"]
+    assert second.user_attrs["steps"] < 100
     reported = second.intermediate_values
     assert len(reported) > 1 and second.value == max(reported.values())
     assert second.user_attrs["test"] == pytest.approx(second.value / 2)
@@ -132,7 +138,7 @@ def test_trial_without_evaluations_is_killed_past_its_deadline(sqlite_url: str, 
     value, no test metric) with the reason; the study does not run on to 4 s."""
     budget_s = 1.0
     summary = _start(
-        sqlite_url, _space(tmp_path, 1), budget_s, workers=1, n_trials=1, max_steps=80,
+        sqlite_url, _space(tmp_path, 1, (64,)), budget_s, workers=1, max_steps=80,
         eval_every=80, name="kill",
     )  # fmt: skip
     study = _study(sqlite_url, "kill")
