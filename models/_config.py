@@ -59,6 +59,14 @@ def _check_choice(cfg: object, field: str, choices: tuple[str, ...]) -> None:
         )
 
 
+def _check_bool(cfg: object, field: str) -> None:
+    value = getattr(cfg, field)
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"{cfg.name}: {field} must be true or false, got {value!r}"  # type: ignore[attr-defined]
+        )
+
+
 def _check_range(cfg: object, low: str, high: str, *, lo: float, hi: float, positive: bool) -> None:
     name = cfg.name  # type: ignore[attr-defined]
     for field in (low, high):
@@ -181,16 +189,24 @@ class LRUConfig(ModelConfig):
 @typing.no_type_check
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class S4Config(ModelConfig):
-    """S4 (Gu, Goel & Re 2021): step Delta log-uniform in [dt_min, dt_max]."""
+    """S4 (Gu, Goel & Re 2021): step Delta log-uniform in [dt_min, dt_max]; `state // 2`
+    complex modes per channel (conjugate pairs implied), so `state` must be >= 2. `init`
+    "legs" is HiPPO-LegS as the official NPLR set-up builds it (Im(B~) clipped at 2,
+    state-spaces/s4 hippo.py); "legs-exact" keeps the exact HiPPO-LegS matrix."""
 
     name: ClassVar[str] = "s4"
     norm: Literal["batch", "layer"] = "layer"
     dt_min: float = 1e-3
     dt_max: float = 1e-1
+    init: Literal["legs", "legs-exact"] = "legs"
+
+    def _min_state(self) -> int:
+        return 2
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_range(self, "dt_min", "dt_max", lo=0.0, hi=math.inf, positive=True)
+        _check_choice(self, "init", ("legs", "legs-exact"))
 
 
 @typing.no_type_check
@@ -221,12 +237,16 @@ class HOPEConfig(ModelConfig):
     channel; the Moebius parameter Delta of the sampling points is drawn log-uniform in
     [dt_min, dt_max] per channel. The default [1e-3, 1] follows the HOPE paper's range
     (Delta = 1 samples the roots of unity, i.e. a length-state/2 FIR kernel; smaller Delta
-    stretches the kernel towards long memory). `state` must be >= 2."""
+    stretches the kernel towards long memory). `state` must be >= 2.
+
+    `train_dt` (default False) trains Delta; the official training scripts freeze it
+    (AnnanYu/HOPE-SSM run_cifar.py, `--lr_dt` default 0.0)."""
 
     name: ClassVar[str] = "hope"
     norm: Literal["batch", "layer"] = "layer"
     dt_min: float = 1e-3
     dt_max: float = 1.0
+    train_dt: bool = False
 
     def _min_state(self) -> int:
         return 2
@@ -234,3 +254,4 @@ class HOPEConfig(ModelConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_range(self, "dt_min", "dt_max", lo=0.0, hi=math.inf, positive=True)
+        _check_bool(self, "train_dt")

@@ -9,6 +9,7 @@ unit circle (which stretches the n coefficients into a long, decaying impulse re
 
 import math
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
@@ -56,25 +57,51 @@ def hope_kernel(
 class HOPELayer(SSMLayer):
     """y = causal_conv(u, k) + D u per channel, k from `hope_kernel`.
 
-    h ~ CN(0, 1)/sqrt(N) (N = state), Delta log-uniform in [dt_min, dt_max] per channel and
-    learned (as a log), D ~ N(0, 1). The convolution is linear (FFT size 2L) so the layer is
-    causal; the paper's IFFT(FFT(u) * K_hat) at size L would be circular.
+    Initialisation and training follow the official code (AnnanYu/HOPE-SSM,
+    models/s4/HOPE_SSM.py and run_cifar.py): h ~ CN(0, 1) / sqrt(N) / 2 (N = state, so
+    E|h_k|^2 = 1/(4N)); Delta log-uniform in [dt_min, dt_max] per channel and, by default,
+    frozen: the official scripts' `--lr_dt` defaults to 0.0, which registers log Delta as a
+    buffer. `train_dt=True` trains log Delta like the other SSM parameters instead. A frozen
+    log Delta gets no gradient (`stop_gradient`) and is labelled "frozen" for the optimiser
+    (`frozen_params`), so weight decay does not move it either. D ~ N(0, 1).
+
+    Deliberate difference from the official layer: the official HOPE layer is bidirectional
+    (2H kernels, the second half flipped in time) and applies the kernel as a circular
+    convolution, IFFT(FFT(u) K_hat) at size L, so every output sees the whole sequence, the
+    future included. Here the layer is causal and one-directional (H kernels; linear
+    convolution with FFT size 2L), which sequence classification with padded batches and
+    per-step regression need: trailing padding must not change the outputs at real steps.
     """
 
     h: Complex[Array, "hidden n"]
     log_dt: Float[Array, " hidden"]
     d: Float[Array, " hidden"]
+    frozen_params: tuple[str, ...] = eqx.field(static=True)
 
-    def __init__(self, hidden: int, state: int, *, dt_min: float, dt_max: float, key: PRNGKeyArray):
+    def __init__(
+        self,
+        hidden: int,
+        state: int,
+        *,
+        dt_min: float,
+        dt_max: float,
+        train_dt: bool = False,
+        key: PRNGKeyArray,
+    ):
         kh, kdt, kd = jax.random.split(key, 3)
-        self.h = jax.random.normal(kh, (hidden, state // 2), jnp.complex64) / math.sqrt(state)
+        scale = 1.0 / math.sqrt(state) / 2.0
+        self.h = scale * jax.random.normal(kh, (hidden, state // 2), jnp.complex64)
         self.log_dt = jax.random.uniform(
             kdt, (hidden,), minval=math.log(dt_min), maxval=math.log(dt_max)
         )
         self.d = jax.random.normal(kd, (hidden,))
+        self.frozen_params = () if train_dt else ("log_dt",)
 
     def kernel(self, length: int) -> Float[Array, "length hidden"]:
-        k = jax.vmap(hope_kernel, in_axes=(0, 0, None))(self.h, jnp.exp(self.log_dt), length)
+        log_dt = self.log_dt
+        if "log_dt" in self.frozen_params:
+            log_dt = jax.lax.stop_gradient(log_dt)
+        k = jax.vmap(hope_kernel, in_axes=(0, 0, None))(self.h, jnp.exp(log_dt), length)
         return k.T
 
     def __call__(self, u: Float[Array, "length hidden"]) -> Float[Array, "length hidden"]:

@@ -17,6 +17,9 @@ class SSMLayer(eqx.Module):
 
     Layers are causal: output k depends on inputs 0..k only, so trailing padding never
     changes the outputs at real steps (the backbone relies on this for masked batches).
+
+    A layer may name fields the optimiser must leave alone in a `frozen_params` attribute
+    (a tuple of field names, e.g. HOPE's log Delta; see `models._train.ssm_labels`).
     """
 
     @abc.abstractmethod

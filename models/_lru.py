@@ -37,13 +37,18 @@ def lru_ring_init(
 
 class LRULayer(SSMLayer):
     """x_k = lambda * x_{k-1} + gamma * (B u_k),  y_k = Re(C x_k) + D * u_k, with the
-    normalisation gamma = sqrt(1 - |lambda|^2) (Orvieto et al. 2023, eq. (7)).
+    normalisation gamma = exp(gamma_log) (Orvieto et al. 2023, eq. (7)).
 
-    B ~ CN(0, 1/H) (real and imaginary parts N(0, 1/(2H))), C ~ CN(0, 1/P), D ~ N(0, 1).
+    gamma_log is a trained parameter of its own, initialised to log sqrt(1 - |lambda|^2), as in
+    the paper's App. A and the benchmark's LRU (Benjamin-Walker/log-neural-cdes, models/LRU.py):
+    gamma is NOT recomputed from lambda, so the gradient of nu_log has no path through gamma.
+    B_re, B_im ~ N(0, 1/(2H)); C_re, C_im ~ N(0, 1/P) (so E|C|^2 = 2/P, again as the official
+    code); D ~ N(0, 1).
     """
 
     nu_log: Float[Array, " state"]
     theta_log: Float[Array, " state"]
+    gamma_log: Float[Array, " state"]
     b: Complex[Array, "state hidden"]
     c: Complex[Array, "hidden state"]
     d: Float[Array, " hidden"]
@@ -64,7 +69,9 @@ class LRULayer(SSMLayer):
         self.nu_log, self.theta_log = lru_ring_init(
             kl, state, r_min=r_min, r_max=r_max, max_phase=max_phase
         )
-        sb, sc = 1.0 / math.sqrt(2 * hidden), 1.0 / math.sqrt(2 * state)
+        lam = lru_lambda(self.nu_log, self.theta_log)
+        self.gamma_log = jnp.log(jnp.sqrt(1.0 - jnp.abs(lam) ** 2))
+        sb, sc = 1.0 / math.sqrt(2 * hidden), 1.0 / math.sqrt(state)
         self.b = jax.lax.complex(
             sb * jax.random.normal(kb1, (state, hidden)),
             sb * jax.random.normal(kb2, (state, hidden)),
@@ -78,7 +85,7 @@ class LRULayer(SSMLayer):
 
     def __call__(self, u: Float[Array, "length hidden"]) -> Float[Array, "length hidden"]:
         lam = lru_lambda(self.nu_log, self.theta_log)
-        gamma = jnp.sqrt(1.0 - jnp.abs(lam) ** 2)
+        gamma = jnp.exp(self.gamma_log)
         # real GEMMs and a real recurrence: u is real, Re(C x) = Re(C) Re(x) - Im(C) Im(x)
         # gamma scales B's rows (P x H), not B u (L x P): no length-sized residual for gamma
         b = gamma[:, None] * self.b

@@ -52,7 +52,7 @@ def _dlinoss(c: DLinOSSConfig, key: PRNGKeyArray) -> SSMLayer:
 def _s4(c: S4Config, key: PRNGKeyArray) -> SSMLayer:
     from models._s4 import S4Layer
 
-    return S4Layer(c.hidden, c.state, dt_min=c.dt_min, dt_max=c.dt_max, key=key)
+    return S4Layer(c.hidden, c.state, dt_min=c.dt_min, dt_max=c.dt_max, init=c.init, key=key)
 
 
 def _s4d(c: S4DConfig, key: PRNGKeyArray) -> SSMLayer:
@@ -64,7 +64,9 @@ def _s4d(c: S4DConfig, key: PRNGKeyArray) -> SSMLayer:
 def _hope(c: HOPEConfig, key: PRNGKeyArray) -> SSMLayer:
     from models._hope import HOPELayer
 
-    return HOPELayer(c.hidden, c.state, dt_min=c.dt_min, dt_max=c.dt_max, key=key)
+    return HOPELayer(
+        c.hidden, c.state, dt_min=c.dt_min, dt_max=c.dt_max, train_dt=c.train_dt, key=key
+    )
 
 
 def _lru(c: LRUConfig, key: PRNGKeyArray) -> SSMLayer:

@@ -264,37 +264,41 @@ def _is_readout(field: str) -> bool:
 
 
 def ssm_labels(model: Any) -> Any:
-    """Label every trainable array of a model "ssm" or "other".
+    """Label every array of a model "ssm", "other" or "frozen".
 
     A leaf is "ssm" when it sits in a field of an `SSMLayer` module (models/_layer.py) that holds
     SSM parameters: the fields named in the layer class's `ssm_params` ClassVar if it has one,
     else every field except the readout C and skip D (names "c", "d", "c_*", "d_*", any case):
     the discretisation step, the state matrix A or its eigenvalues, and B, i.e. the S4 recipe's
-    dt, A, B and the LRU's recurrent parameters nu, theta and B. Everything else (encoder, C,
-    D, norms, GLU, head) is "other".
+    dt, A, B and the LRU's recurrent parameters nu, theta, gamma and B. A leaf is "frozen" when
+    its field is named in the layer's `frozen_params` (e.g. HOPE's log Delta, a buffer in the
+    official code): the optimiser sets its update to zero. Everything else (encoder, C, D,
+    norms, GLU, head) is "other".
 
     Returns:
-        A pytree shaped like `eqx.filter(model, eqx.is_inexact_array)`: "ssm" or "other" at each
-        trainable array, None elsewhere (the label tree `optax.multi_transform` takes).
+        A pytree shaped like `eqx.filter(model, eqx.is_inexact_array)`: a label at each inexact
+        array, None elsewhere (the label tree `optax.multi_transform` takes).
     """
 
     def is_layer(node: Any) -> bool:
         return isinstance(node, SSMLayer)
 
-    ssm_ids: set[int] = set()
+    label_of: dict[int, str] = {}
     for layer in jax.tree.leaves(model, is_leaf=is_layer):
         if not is_layer(layer):
             continue
         chosen = getattr(type(layer), "ssm_params", None)
+        frozen = getattr(layer, "frozen_params", ())
         for f in dataclasses.fields(layer):
-            if chosen is not None:
-                is_ssm = f.name in chosen
+            if f.name in frozen:
+                label = "frozen"
+            elif (f.name in chosen) if chosen is not None else not _is_readout(f.name):
+                label = "ssm"
             else:
-                is_ssm = not _is_readout(f.name)
-            if is_ssm:
-                ssm_ids.update(id(leaf) for leaf in jax.tree.leaves(getattr(layer, f.name)))
+                continue
+            label_of.update((id(leaf), label) for leaf in jax.tree.leaves(getattr(layer, f.name)))
     params = eqx.filter(model, eqx.is_inexact_array)
-    return jax.tree.map(lambda leaf: "ssm" if id(leaf) in ssm_ids else "other", params)
+    return jax.tree.map(lambda leaf: label_of.get(id(leaf), "other"), params)
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,7 +405,7 @@ class _Model(NamedTuple):
 
     params: Any  # the model with None everywhere but at its inexact arrays
     static: Any  # the model with None at its inexact arrays
-    labels: tuple[str, ...]  # "ssm" / "other" per leaf of `params`
+    labels: tuple[str, ...]  # "ssm" / "other" / "frozen" per leaf of `params`
     structure: Hashable  # equal for two models that can share executables
 
 
@@ -562,8 +566,8 @@ def descent_gradients(grads: Any) -> Any:
 
 
 def _optimizer(hp: dict[str, Any], labels: Any, factor: Any = 1.0) -> optax.GradientTransformation:
-    """Adam(W) per label group; all hyperparameters may be traced (the state does not depend
-    on them, so one `init` serves every value)."""
+    """Adam(W) per label group, no update for "frozen" leaves; all hyperparameters may be
+    traced (the state does not depend on them, so one `init` serves every value)."""
 
     def group(lr: Any, l2: Any, wd: Any) -> optax.GradientTransformation:
         return optax.chain(
@@ -577,6 +581,7 @@ def _optimizer(hp: dict[str, Any], labels: Any, factor: Any = 1.0) -> optax.Grad
         {
             "ssm": group(hp["ssm_lr"], hp["ssm_l2"], hp["ssm_wd"]),
             "other": group(hp["lr"], hp["l2"], hp["wd"]),
+            "frozen": optax.set_to_zero(),
         },
         lambda _: labels,  # the label tree is an eqx.Module, hence callable: wrap it
     )

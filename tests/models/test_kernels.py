@@ -7,7 +7,7 @@ import numpy as np
 
 import models
 from models._hope import hope_kernel, mobius_points
-from models._s4 import bilinear, dplr_hippo, hippo_legs, s4_kernel
+from models._s4 import bilinear, conjugate_pairs, dplr_hippo, hippo_legs, s4_kernel
 from models._s4d import s4d_init, s4d_kernel, zoh
 
 
@@ -24,8 +24,8 @@ def _unroll(a_bar, b_bar, c, length):
 
 def test_hippo_dplr_reconstructs_legs():
     a, p, b = hippo_legs(8)
-    lam, pt, bt = dplr_hippo(8)
-    # A = V (Lambda - P~ P~^*) V^*, so both have the same spectrum
+    lam, pt, bt = (np.concatenate([v, v.conj()]) for v in dplr_hippo(8, clip=False))  # float64
+    # A = V (Lambda - P~ P~^*) V^* with V = [V_kept, conj(V_kept)]: the same spectrum
     dplr = np.diag(lam) - pt[:, None] * pt.conj()[None, :]
     np.testing.assert_allclose(
         np.sort_complex(np.linalg.eigvals(dplr)), np.sort_complex(np.linalg.eigvals(a)), atol=1e-6
@@ -38,11 +38,14 @@ def test_s4_kernel_equals_unrolled_recurrence():
     n, length, dt = 8, 64, 0.05
     lam, p, b = (jnp.asarray(v, jnp.complex64) for v in dplr_hippo(n))
     k1, k2 = jax.random.split(jax.random.key(0))
-    c = jax.lax.complex(jax.random.normal(k1, (n,)), jax.random.normal(k2, (n,)))
+    c = jax.lax.complex(jax.random.normal(k1, (n // 2,)), jax.random.normal(k2, (n // 2,)))
     kernel = s4_kernel(lam, p, b, c, jnp.asarray(dt), length)
+    lam, p, b, c = (conjugate_pairs(v) for v in (lam, p, b, c))
     a = jnp.diag(lam) - p[:, None] * p.conj()[None, :]
     a_bar, b_bar = bilinear(a, b, jnp.asarray(dt))
-    expected = _unroll(a_bar, b_bar, c, length).real
+    unrolled = _unroll(a_bar, b_bar, c, length)
+    assert np.abs(unrolled.imag).max() < 1e-4 * np.abs(unrolled).max()  # a real system
+    expected = unrolled.real
     np.testing.assert_allclose(kernel, expected, rtol=1e-3, atol=1e-3 * np.abs(expected).max())
 
 
