@@ -92,3 +92,30 @@ def _pearson(a, b):
     va = math.sqrt(sum((x - ma) ** 2 for x in a))
     vb = math.sqrt(sum((y - mb) ** 2 for y in b))
     return cov / (va * vb) if va and vb else 0.0
+
+
+def test_prediction_calibrates_the_formula_with_measured_seconds():
+    """`predict_seconds`: seconds per unit-step of the same shape (else the nearest measured
+    one in cost), times the new point's cost and steps, plus that shape's compile time unless
+    the worker compiled it; nothing before a measurement."""
+    from spaces._cost import Measured, predict_seconds
+
+    small = point_cost("linoss", blocks=2, hidden=16, state=16, length=100)
+    large = point_cost("linoss", blocks=2, hidden=64, state=16, length=100)
+    rate = 2e-8  # seconds per unit-step, as measured
+    done = [
+        Measured("h16", small, 50, rate * small * 50, 0.7),  # pruned at half its steps
+        Measured("h16", small, 100, rate * small * 100, 0.0),
+        Measured("h64", large, 100, 3 * rate * large * 100, 1.5),  # a slower shape
+    ]
+    assert predict_seconds(small, 100, "h16", []) is None
+    assert predict_seconds(small, 100, "h16", done) == pytest.approx(rate * small * 100 + 0.7)
+    assert predict_seconds(small, 100, "h16", done, compiled=True) == pytest.approx(
+        rate * small * 100
+    )
+    # an unmeasured shape takes the nearest in cost: h32 is nearer h16 than h64
+    mid = point_cost("linoss", blocks=2, hidden=32, state=16, length=100)
+    assert predict_seconds(mid, 100, "h32", done) == pytest.approx(rate * mid * 100 + 0.7)
+    assert predict_seconds(2 * large, 10, "h128", done) == pytest.approx(
+        3 * rate * 2 * large * 10 + 1.5
+    )
