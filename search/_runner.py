@@ -33,7 +33,7 @@ Budgets (``--budget-hours B``), so that a study ends within a few per cent of B:
   a running one the time since it started; the study's spent total is their sum over all its
   trials (`study_cost_s`, other runners' trials included). The remaining budget is B minus
   that total, read at every turn of the loop.
-- prediction: before a trial starts, its seconds are predicted with `spaces._cost`'s compute
+- prediction: before a trial starts, its seconds are predicted with `spaces.point_cost`'s compute
   model calibrated by this study's finished trials (`predict_seconds`: seconds per unit-step
   of its shape or the nearest measured one, plus that shape's compile time unless the worker
   has compiled it). A trial starts only if its prediction fits in what is free: the remaining
@@ -85,7 +85,7 @@ from typing import Any
 from search._batching import ShapeKeys, first_new_shape, preference_order, waiting_params
 from search._ray import worker_env
 from search._worker import BUDGET_REASON, STOP_AT_ATTR, TrialWorker, WorkerSpec
-from spaces._cost import Measured, predict_seconds
+from spaces import Measured, predict_seconds
 from studies._errors import StudyError
 from studies._status import study_cost_s, study_status, trial_cost_s
 from studies._storage import retrying
@@ -400,7 +400,7 @@ class Runner:
 
     def _predict(self, params: dict[str, Any], actor: Any) -> float | None:
         """The predicted seconds of a trial of `params` on `actor`; None before any trial of
-        the study has finished (`spaces._cost.predict_seconds`)."""
+        the study has finished (`spaces.predict_seconds`)."""
         if self.budget_s is None:
             return None
         shape = self.shape_of(params)

@@ -6,12 +6,14 @@
     (162, 5)
     >>> config, options = space.to_config(space.grid()[0])
 
-`spaces.get` also takes the path of a TOML file (format: `spaces._toml`). The package talks
-only to `models` (config fields, training options), and imports it lazily.
+`spaces.get` also takes the path of a TOML file (format: `spaces._toml`). `point_cost` is a
+point's compute in multiply-adds; `predict_seconds` turns it into seconds with what a study's
+finished trials measured (`Measured`), for budgets. The package talks only to `models`
+(config fields, training options), and imports it lazily.
 """
 
 from spaces._catalog import get, names, register
-from spaces._cost import point_cost
+from spaces._cost import Measured, point_cost, predict_seconds
 from spaces._errors import SpaceError
 from spaces._params import Categorical, Constant, FloatRange, IntRange, Parameter
 from spaces._space import Space
@@ -31,4 +33,6 @@ __all__ = [
     "load",
     "loads",
     "point_cost",
+    "Measured",
+    "predict_seconds",
 ]
