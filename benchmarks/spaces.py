@@ -264,7 +264,8 @@ def _write(result: dict[str, Any], out: Path | None) -> None:
         summary={"pooled_ratio": ratio, "evaluations": result["evaluations"]},
         out=out,
     )
-    full = (out or RESULTS_DIR) / f"{table_stem(f'spaces-{result['task']}', machine())}-raw.json"
+    stem = table_stem(f"spaces-{result['task']}", machine())
+    full = (out or RESULTS_DIR) / f"{stem}-raw.json"
     full.write_text(json.dumps(result, indent=1, default=str))
 
 
@@ -291,7 +292,9 @@ def _mean_std(ev: dict[str, Any]) -> str:
 def _pair_text(pair: dict[str, Any]) -> str:
     ratio = pair["cost_to_reach"]["ratio"]
     text = _with_interval(ratio["value"], ratio["interval"])
-    return text + ("" if pair["conclusive"] else " (INCONCLUSIVE: " + "; ".join(pair["problems"]) + ")")
+    return text + (
+        "" if pair["conclusive"] else " (INCONCLUSIVE: " + "; ".join(pair["problems"]) + ")"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
