@@ -27,36 +27,11 @@ The loop, in the driver:
    SIGTERM (the running trials are stopped, failed with reason "interrupted" and re-queued, so
    none is left RUNNING and `resume` runs them again).
 
-Budgets (``--budget-hours B``), so that a study ends within a few per cent of B:
-
-- cost: one definition, `studies._status.trial_cost_s`: a finished trial costs its `device_s`,
-  a running one the time since it started; the study's spent total is their sum over all its
-  trials (`study_cost_s`, other runners' trials included). The remaining budget is B minus
-  that total, read at every turn of the loop.
-- prediction: before a trial starts, its seconds are predicted with `spaces.point_cost`'s compute
-  model calibrated by this study's finished trials (`predict_seconds`: seconds per unit-step
-  of its shape or the nearest measured one, plus that shape's compile time unless the worker
-  has compiled it). A trial starts only if its prediction fits in what is free: the remaining
-  budget less what the running trials of this runner are still predicted to need. Before any
-  trial of the study has finished there is nothing to predict with: trials start while
-  anything is free (one per worker), and their deadlines alone bound them.
-- not started: a WAITING trial (a grid point, a retry, a parked suggestion) that does not fit
-  is never taken, so it stays WAITING, unvisited, and a `resume` with a larger budget runs
-  it. A sampler's suggestion exists only once asked: one that does not fit is put back to
-  WAITING with its parameters (Optuna's storage allows RUNNING -> WAITING), neither failed
-  nor left RUNNING. The run asks the sampler again (a cheaper suggestion may fit what is
-  left), but after `PARK_LIMIT` parked suggestions it asks no more, so that ``--n-trials`` is
-  not used up on parked points. The run ends for the budget once nothing runs here and
-  nothing waiting fits.
-- deadlines: every running trial of this runner gets a wall-clock deadline
-  (`search._worker.STOP_AT_ATTR`): the remaining budget shared by `fair_shares` among them
-  (each its predicted need, if they all fit, plus an equal part of the rest), recomputed at
-  every turn and rewritten when it moves, so trials that end early free budget for the
-  others. The worker stops a trial past its deadline at its next evaluation and stores it
-  PRUNED with its best value so far and ``stopped_reason = "budget"``; a trial still running
-  `BUDGET_GRACE` of the budget (shared among the running trials, at least one second) past
-  its deadline (evaluations too far apart) is stopped here: its worker is killed and the
-  trial stored PRUNED with the best value it reported, the same reason and no test value.
+Budgets (``--budget-hours B``), so that a study ends within a few per cent of B: the runner
+holds a `search._budget.Budget` and asks it, at every turn of the loop, what the study has
+spent, which waiting trials fit, which suggestions to put back, where its trials' deadlines
+lie and which trials are far past theirs; it writes the deadlines, parks the suggestions and
+kills the overdue workers (the rules are in `search._budget`'s docstring).
 
 Faults the loop rides through or ends on:
 
@@ -78,23 +53,22 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from search._batching import ShapeKeys, first_new_shape, preference_order, waiting_params
+from search._budget import Budget, Deadline, PointUnits, stopped_at_budget
 from search._ray import worker_env
 from search._worker import BUDGET_REASON, STOP_AT_ATTR, TrialWorker, WorkerSpec
-from spaces import Measured, predict_seconds
 from studies._errors import StudyError
-from studies._status import study_cost_s, study_status, trial_cost_s
+from studies._status import device_factor, study_status
 from studies._storage import retrying
 from studies._study import (
     StudySettings,
     count_originals,
     fail_trial,
     finish_trial,
-    point_key,
     pop_waiting,
     record_heartbeat,
     retries_of,
@@ -102,7 +76,7 @@ from studies._study import (
     stale_trials,
 )
 
-__all__ = ["RunOptions", "Runner", "heartbeat_seconds", "fair_shares"]
+__all__ = ["RunOptions", "Runner", "heartbeat_seconds"]
 
 #: Default seconds between two heartbeats of a trial in flight; a trial is stale after
 #: `GRACE_BEATS` missed beats. ``$SSMTUNE_HEARTBEAT_S`` overrides it (tests use 1).
@@ -112,13 +86,6 @@ GRACE_BEATS = 6
 START_ATTEMPTS = 3
 #: Seconds a Ray cluster the run connected to may be unreachable before the run ends.
 RAY_LOSS_S = 60.0
-#: Share of the budget (split among the running trials) a trial may run past its deadline
-#: before the runner kills its worker instead of waiting for its next evaluation.
-BUDGET_GRACE = 0.02
-#: Suggestions a run puts back for the budget before it stops asking the sampler.
-PARK_LIMIT = 3
-#: A deadline is rewritten when it moved by more than this share of the budget (or 0.05 s).
-DEADLINE_TOLERANCE = 0.002
 
 _log = logging.getLogger(__name__)
 
@@ -229,21 +196,17 @@ class Runner:
         self.compiled: dict[Any, set[Any]] = {}
         self.coming: dict[Any, Any] = {}  # the shape each worker compiles ahead
         self._waiting_seen: list[Any] = []
-        # the budget (see the module docstring); seconds throughout
-        hours = settings.budget_hours
-        self.budget_s = None if hours is None else float(hours) * 3600.0
-        self._remaining_s = math.inf  # the budget less the study's cost, at the last look
-        self._measured: list[Measured] = []  # the study's finished trials, for predictions
-        self._predicted: dict[int, float | None] = {}  # trial id -> predicted seconds
-        self._elapsed: dict[int, float] = {}  # trial id -> its cost at the last look
-        self._stop_at: dict[int, float] = {}  # trial id -> the deadline written
-        self._taking_s = 0.0  # predictions of the trials being taken for one worker
-        self._skipped: set[int] = set()  # trial ids not started for the budget
-        self._blocked = False  # the last dispatch left a trial waiting for the budget
-        self._parked = 0  # suggestions put back for the budget (`PARK_LIMIT`)
         self._asking = False  # the trials being taken are a new suggestion
-        self._units: dict[str, float] = {}
-        self._length: int | None = None
+        # the budget (see the module docstring); None without one
+        self.budget: Budget | None = None
+        if settings.budget_hours is not None:
+            self.budget = Budget(
+                float(settings.budget_hours) * 3600.0,
+                steps=int(spec.protocol.get("max_steps", 1)),
+                units=PointUnits(space, spec.task),
+                shape_of=self.shape_of,
+                devices=device_factor(spec.device_share),
+            )
 
     # ------------------------------------------------------------------ workers
     def _new_actor(self) -> Any:
@@ -334,16 +297,17 @@ class Runner:
         """The trials to give `actor`: a waiting one (preferring shapes it has compiled) and,
         with ``--batch-trials K``, up to K - 1 more waiting ones of the same shape; else a new
         trial from the sampler."""
-        self._taking_s = 0.0
         self._asking = False
+        if self.budget is not None:
+            self.budget.start_taking()
         trial = pop_waiting(self.study, order=self._affordable(self._order(actor), actor))
         if trial is None:
             if self.settings.sampler == "grid":
                 return []
             if self._originals() >= (self.settings.n_trials or 0):
                 return []
-            if self._parked >= PARK_LIMIT:  # ask no more (module docstring)
-                self._blocked = True
+            if self.budget is not None and not self.budget.may_ask():  # (search._budget)
+                self.budget.blocked = True
                 return []
             self._asking = True
             return [self.study.ask()]
@@ -356,7 +320,8 @@ class Runner:
                     return [t for t in waiting if self.batch_of(_fixed_params(t)) == shape]
 
                 while len(trials) < self.options.batch_trials:
-                    self._taking_s += self._predict(_fixed_params(trials[-1]), actor) or 0.0
+                    if self.budget is not None:
+                        self.budget.taking(_fixed_params(trials[-1]), self._compiled(actor))
                     more = pop_waiting(self.study, order=self._affordable(same_shape, actor))
                     if more is None:
                         break
@@ -364,157 +329,62 @@ class Runner:
         return trials
 
     # ------------------------------------------------------------------ budget
-    def _affordable(
-        self, order: Callable[[list[Any]], list[Any]], actor: Any
-    ) -> Callable[[list[Any]], list[Any]]:
-        """`order`, less the waiting trials the budget cannot pay for (they stay WAITING and
-        are counted as skipped)."""
-        if self.budget_s is None:
-            return order
-
-        def affordable(waiting: list[Any]) -> list[Any]:
-            ordered = order(waiting)
-            fits = [t for t in ordered if self._fits(waiting_params(t), actor)]
-            skipped = {t._trial_id for t in ordered} - {t._trial_id for t in fits}
-            if skipped:
-                self._skipped |= skipped
-                self._blocked = True
-            return fits
-
-        return affordable
-
-    def _point_units(self, params: dict[str, Any]) -> float:
-        """The `point_cost` of `params` for the task's length (1 when it cannot be computed:
-        every point then counts the same)."""
-        key = point_key(params)
-        if key not in self._units:
-            import tasks
-
-            try:
-                if self._length is None:
-                    self._length = tasks.info(self.spec.task).length
-                self._units[key] = float(self.space.point_cost(params, self._length))
-            except Exception:  # noqa: BLE001 - a point without a cost counts as one unit
-                self._units[key] = 1.0
-        return self._units[key]
-
-    def _predict(self, params: dict[str, Any], actor: Any) -> float | None:
-        """The predicted seconds of a trial of `params` on `actor`; None before any trial of
-        the study has finished (`spaces.predict_seconds`)."""
-        if self.budget_s is None:
-            return None
-        shape = self.shape_of(params)
-        return predict_seconds(
-            self._point_units(params),
-            int(self.spec.protocol.get("max_steps", 1)),
-            shape,
-            self._measured,
-            compiled=shape is not None and shape in self.compiled.get(actor, set()),
-        )
+    def _compiled(self, actor: Any) -> set[Any]:
+        return self.compiled.get(actor, set())
 
     def _own_trials(self) -> list[int]:
         return [t for slot in self.inflight.values() for t in slot.trial_ids]
 
-    def _fits(self, params: dict[str, Any], actor: Any) -> bool:
-        """Whether the budget can pay for a trial of `params` on `actor`: its prediction fits
-        in the remaining budget less what this runner's running trials are predicted to need
-        still; without a prediction, whether anything is free at all."""
-        if self.budget_s is None:
-            return True
-        needed = 0.0
-        for trial_id in self._own_trials():
-            predicted = self._predicted.get(trial_id)
-            if predicted is not None:
-                needed += max(0.0, predicted - self._elapsed.get(trial_id, 0.0))
-        free = self._remaining_s - needed - self._taking_s
-        predicted = self._predict(params, actor)
-        return free > 0 if predicted is None else predicted <= free
+    def _affordable(
+        self, order: Callable[[list[Any]], list[Any]], actor: Any
+    ) -> Callable[[list[Any]], list[Any]]:
+        """`order`, less the waiting trials the budget cannot pay for (`Budget.affordable`:
+        they stay WAITING and are counted as skipped)."""
+        budget = self.budget
+        if budget is None:
+            return order
+
+        def affordable(waiting: list[Any]) -> list[Any]:
+            own, compiled = self._own_trials(), self._compiled(actor)
+            return budget.affordable(order(waiting), own, compiled, waiting_params)
+
+        return affordable
 
     def _budget_tick(self) -> bool:
-        """Read the study's cost, calibrate the predictions with its finished trials, move
-        the deadlines of this runner's trials and stop those far past theirs; return whether
-        the budget is spent. Does nothing without a budget."""
-        if self.budget_s is None:
+        """Read the study's cost into the budget, write the deadlines of this runner's trials
+        that moved and stop those far past theirs; return whether the budget is spent. Does
+        nothing without a budget."""
+        budget = self.budget
+        if budget is None:
             return False
-        from optuna.trial import TrialState
-
         trials = self._db(lambda: self.study.get_trials(deepcopy=False), "read the trials")
-        spent = study_cost_s(trials)
-        self._cost_h = spent / 3600.0
-        self._remaining_s = self.budget_s - spent
-        own = set(self._own_trials())
-        measured = []
-        for t in trials:
-            if t._trial_id in own:
-                self._elapsed[t._trial_id] = trial_cost_s(t)
-            if t.state in (TrialState.COMPLETE, TrialState.PRUNED):
-                m = self._measurement(t)
-                if m is not None:
-                    measured.append(m)
-        self._measured = measured
-        self._write_deadlines()
-        self._stop_overruns()
-        return self._remaining_s <= 0
+        spent = budget.look(trials, set(self._own_trials()))
+        self._cost_h = budget.spent_s / 3600.0
+        for deadline in budget.deadlines(self._own_trials(), time.time()):
+            self._write_deadline(deadline)
+        slots = {ref: slot.trial_ids for ref, slot in self.inflight.items()}
+        for ref in budget.overdue(slots, time.time()):
+            self._stop_slot(ref)
+        return spent
 
-    def _measurement(self, trial: Any) -> Measured | None:
-        a = trial.user_attrs
-        wall, compile_s, steps = a.get("wall_s"), a.get("compile_s") or 0.0, a.get("steps")
-        if not isinstance(wall, int | float) or not isinstance(steps, int) or steps <= 0:
-            return None
-        params = dict(trial.params)
-        return Measured(
-            self.shape_of(params),
-            self._point_units(params),
-            steps,
-            max(0.0, float(wall) - float(compile_s)),
-            float(compile_s),
-        )
-
-    def _write_deadlines(self) -> None:
-        """Give each running trial of this runner its deadline (module docstring); write the
-        ones that moved by more than `DEADLINE_TOLERANCE` of the budget."""
-        own = self._own_trials()
-        needs = []
-        for trial_id in own:
-            predicted, used = self._predicted.get(trial_id), self._elapsed.get(trial_id, 0.0)
-            needs.append(
-                predicted - used if predicted is not None and used < predicted else math.inf
+    def _write_deadline(self, deadline: Deadline) -> None:
+        """Write a trial's deadline (`STOP_AT_ATTR`) and, with its first, its prediction."""
+        trial_id = deadline.trial_id
+        attrs: dict[str, Any] = {}
+        if deadline.predicted_s is not None:
+            attrs["predicted_s"] = deadline.predicted_s
+        try:
+            self._db(
+                lambda: set_trial_attrs(
+                    self.storage, trial_id, attrs, {STOP_AT_ATTR: deadline.stop_at}
+                ),
+                f"write the deadline of trial id {trial_id}",
             )
-        now = time.time()
-        tolerance = max(0.05, DEADLINE_TOLERANCE * (self.budget_s or 0.0))
-        for trial_id, share in zip(own, fair_shares(self._remaining_s, needs), strict=True):
-            stop_at = now + share
-            written = self._stop_at.get(trial_id)
-            if written is not None and abs(stop_at - written) <= tolerance:
-                continue
-            attrs: dict[str, Any] = {}
-            if written is None and self._predicted.get(trial_id) is not None:
-                attrs["predicted_s"] = self._predicted[trial_id]
-            try:
-                self._db(
-                    lambda t=trial_id, a=attrs, s=stop_at: set_trial_attrs(
-                        self.storage, t, a, {STOP_AT_ATTR: s}
-                    ),
-                    f"write the deadline of trial id {trial_id}",
-                )
-            except Exception as exc:  # the trial has just finished: nothing to move
-                import optuna
+        except Exception as exc:  # the trial has just finished: nothing to move
+            import optuna
 
-                if not isinstance(exc, optuna.exceptions.UpdateFinishedTrialError):
-                    raise
-            self._stop_at[trial_id] = stop_at
-
-    def _stop_overruns(self) -> None:
-        """Stop the trials of workers still running well past their deadline (their
-        evaluations are too far apart): kill the worker, store each trial PRUNED."""
-        if not self.inflight:
-            return
-        grace = max(1.0, BUDGET_GRACE * (self.budget_s or 0.0) / len(self._own_trials()))
-        now = time.time()
-        for ref, slot in list(self.inflight.items()):
-            late = [now - self._stop_at.get(t, math.inf) for t in slot.trial_ids]
-            if max(late) > grace:
-                self._stop_slot(ref)
+            if not isinstance(exc, optuna.exceptions.UpdateFinishedTrialError):
+                raise
 
     def _stop_slot(self, ref: Any) -> None:
         import ray
@@ -525,22 +395,10 @@ class Runner:
         ray.wait([ref], timeout=10)  # let the kill land: no result after ours
         self.compiled.pop(slot.actor, None)
         self.coming.pop(slot.actor, None)
-        better = min if self.study.direction.name == "MINIMIZE" else max
+        minimize = self.study.direction.name == "MINIMIZE"
         for trial_id in slot.trial_ids:
             trial = self._db(lambda t=trial_id: self.storage.get_trial(t), "read a trial")
-            reported = {s: v for s, v in trial.intermediate_values.items() if math.isfinite(v)}
-            best = better(reported.values()) if reported else None
-            wall = trial_cost_s(trial)
-            share = self.spec.device_share if 0 < self.spec.device_share < 1 else 1.0
-            attrs = {
-                "wall_s": wall,
-                "device_s": share * wall,
-                "compile_s": 0.0,
-                "steps": max(reported, default=0),
-                "status": "pruned",
-                "test": None,
-                "stopped_reason": BUDGET_REASON,
-            }
+            best, attrs = stopped_at_budget(trial, minimize=minimize)
             if self._db(
                 lambda t=trial_id, v=best, a=attrs: finish_trial(
                     self.storage, t, TrialState.PRUNED, v, a
@@ -549,8 +407,10 @@ class Runner:
             ):
                 self.counters.budget_stopped += 1
         self.counters.finished += len(slot.trial_ids)
-        if self._remaining_s > 0:
-            self._new_actor()
+        if self.budget is not None:
+            self.budget.ended(slot.trial_ids)
+            if self.budget.remaining_s > 0:
+                self._new_actor()
 
     def _dispatch(self, actor: Any) -> bool:
         self._waiting_seen = []
@@ -579,12 +439,12 @@ class Runner:
                     f"fail trial {trial.number}",
                 )
                 continue
-            if self.budget_s is not None:
-                if asked and not self._fits(params, actor):
+            if self.budget is not None:
+                own, compiled = self._own_trials(), self._compiled(actor)
+                if asked and not self.budget.fits(params, own, compiled):
                     self._park(trial)
                     continue
-                self._predicted[trial._trial_id] = self._predict(params, actor)
-                self._skipped.discard(trial._trial_id)
+                self.budget.started(trial._trial_id, params, compiled)
             ids.append(trial._trial_id)
             params_list.append(params)
             shape = self.shape_of(params)
@@ -612,9 +472,8 @@ class Runner:
             lambda: self.storage.set_trial_state_values(trial._trial_id, TrialState.WAITING),
             f"put trial {trial.number} back",
         )
-        self._skipped.add(trial._trial_id)
-        self._parked += 1
-        self._blocked = True
+        if self.budget is not None:
+            self.budget.parked(trial._trial_id)
 
     def _worker_died(self, slot: _Slot, reason: str) -> None:
         self.counters.worker_deaths += 1
@@ -730,13 +589,13 @@ class Runner:
         """Trials this run did not start for the budget and that are still WAITING."""
         from optuna.trial import TrialState
 
-        if not self._skipped:
+        if self.budget is None or not self.budget.skipped:
             return 0
         waiting = self._db(
             lambda: self.study.get_trials(deepcopy=False, states=(TrialState.WAITING,)),
             "read the waiting trials",
         )
-        return sum(1 for t in waiting if t._trial_id in self._skipped)
+        return self.budget.still_skipped(t._trial_id for t in waiting)
 
     def _loop(self) -> None:
         import ray
@@ -761,7 +620,8 @@ class Runner:
             if self._budget_tick() and not budget_hit:
                 budget_hit = True
                 self.stopped_by = "budget"
-            self._blocked = False
+            if self.budget is not None:
+                self.budget.blocked = False
             while self.idle and not budget_hit and not self.stop.is_set():
                 actor = self.idle.pop()
                 if not self._dispatch(actor):
@@ -771,7 +631,8 @@ class Runner:
                 self._refresh()
                 next_refresh = now + 1.0
             if not self.inflight:
-                if budget_hit or self._blocked:  # nothing waiting fits in the budget
+                blocked = self.budget is not None and self.budget.blocked
+                if budget_hit or blocked:  # nothing waiting fits in the budget
                     self.stopped_by = "budget"
                     return
                 if not self._work_left():
@@ -841,9 +702,8 @@ class Runner:
                 1 for r in summaries if r.get("stopped_reason") == BUDGET_REASON
             )
         self.counters.finished += len(slot.trial_ids)
-        for trial_id in slot.trial_ids:
-            for known in (self._predicted, self._elapsed, self._stop_at):
-                known.pop(trial_id, None)
+        if self.budget is not None:
+            self.budget.ended(slot.trial_ids)
         per_trial = (time.perf_counter() - slot.started) / len(slot.trial_ids)
         self.counters.trial_s.extend([per_trial] * len(slot.trial_ids))
 
@@ -916,39 +776,6 @@ class Runner:
                 signal.signal(s, h)
 
         return restore
-
-
-def fair_shares(remaining: float, needs: Sequence[float]) -> list[float]:
-    """Share `remaining` seconds of budget among running trials that each still need
-    `needs[i]` (`math.inf`: unknown, no prediction or already past it).
-
-    Max-min fair (water-filling): from the smallest need up, each trial gets its need or an
-    equal part of what is left, whichever is smaller; once every need is met, what is left is
-    split equally. So a trial predicted to fit always gets its prediction while the others
-    fit, and trials without a prediction share the rest. A budget already overspent gives
-    each an equal part of the deficit: a negative share, whose deadline (now + share) has
-    passed and stays put as time goes on, as every deadline does between two events.
-
-    Example:
-        >>> fair_shares(10.0, [2.0, 3.0])
-        [4.5, 5.5]
-        >>> fair_shares(10.0, [2.0, math.inf, math.inf])
-        [2.0, 4.0, 4.0]
-        >>> fair_shares(4.0, [3.0, 3.0])
-        [2.0, 2.0]
-        >>> fair_shares(-1.0, [1.0, math.inf])
-        [-0.5, -0.5]
-        >>> fair_shares(-1.0, [])
-        []
-    """
-    if remaining < 0 and needs:
-        return [remaining / len(needs)] * len(needs)
-    shares = [0.0] * len(needs)
-    left = remaining
-    for k, i in enumerate(sorted(range(len(needs)), key=lambda i: needs[i])):
-        shares[i] = min(needs[i], left / (len(needs) - k))
-        left -= shares[i]
-    return [share + left / len(needs) for share in shares] if needs else []
 
 
 def _local_ray_processes() -> list[tuple[str, Any]]:

@@ -69,7 +69,8 @@ class WorkerSpec:
         protocol: max_steps, eval_every, patience (override the space's training options).
         pruner: the study's pruner name.
         objective: ``module:function`` of the objective.
-        device_share: GPUs per trial (0 on CPU), for the `device_s` of fractional GPUs.
+        device_share: GPUs per trial (0 on CPU): a trial's cost is `device_factor` of it
+            (the share of a fractional GPU) x its wall time.
         budgeted: the study has a budget: read the trial's deadline (`STOP_AT_ATTR`) at
             every evaluation.
     """
@@ -311,14 +312,20 @@ class TrialWorker:
         """
         import optuna
 
+        from studies._status import DEVICES_ATTR, device_factor
         from studies._storage import is_outage
         from studies._study import set_trial_attrs
 
         study = self._db(self.study, "open the study")
         trial = self._db(lambda: optuna.Trial(study, trial_id), f"load trial {trial_id}")
+        # the devices it is charged for while it runs: one device, or the GPU share
+        devices = device_factor(self.spec.device_share)
         self._db(
             lambda: set_trial_attrs(
-                study._storage, trial_id, {"node": self.node}, {"ssmtune:pid": os.getpid()}
+                study._storage,
+                trial_id,
+                {"node": self.node, DEVICES_ATTR: devices},
+                {"ssmtune:pid": os.getpid()},
             ),
             f"claim trial {trial_id}",
         )
@@ -377,10 +384,13 @@ class TrialWorker:
         best it reported) and ``stopped_reason = "budget"``."""
         from optuna.trial import TrialState
 
-        share = self.spec.device_share if 0 < self.spec.device_share < 1 else outcome.device_count
+        from studies._status import DEVICES_ATTR, device_factor
+
+        devices = device_factor(self.spec.device_share, outcome.device_count)
         attrs = {
             "wall_s": wall,
-            "device_s": share * wall,
+            "device_s": devices * wall,
+            DEVICES_ATTR: devices,
             "compile_s": outcome.compile_s,
             "steps": outcome.steps,
             "status": outcome.status,
