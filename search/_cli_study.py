@@ -146,6 +146,12 @@ def resume(
     workers: int | None = typer.Option(None, "--workers", help="Workers (default: as recorded)."),
     gpus_per_trial: float | None = typer.Option(None, "--gpus-per-trial", help="As recorded."),
     cpus_per_trial: float | None = typer.Option(None, "--cpus-per-trial", help="As recorded."),
+    budget_hours: float | None = typer.Option(
+        None,
+        "--budget-hours",
+        help="A new budget in device-hours, larger than what the study has spent (default: "
+        "as recorded); the trials the old one left waiting run.",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     objective: str | None = typer.Option(None, "--objective", hidden=True, help=_OBJ_HELP),
@@ -155,7 +161,11 @@ def resume(
     ),
 ) -> None:
     """Continue a study with its recorded settings; run only what is unfinished."""
+    from search._budget import check_resume_budget
     from search._start import resume_study
+
+    if budget_hours is not None:  # refused before anything starts or is written
+        check_resume_budget(name, budget_hours, storage=storage)
 
     def call(**hooks: Any) -> dict[str, Any]:
         return resume_study(
@@ -165,6 +175,7 @@ def resume(
             workers=workers,
             gpus_per_trial=gpus_per_trial,
             cpus_per_trial=cpus_per_trial,
+            budget_hours=budget_hours,
             objective=objective,
             batch_trials=batch_trials,
             compile_ahead=compile_ahead,

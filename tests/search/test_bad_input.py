@@ -251,6 +251,27 @@ CASES: dict[str, tuple[list[str], bool]] = {
         ["compare", "existing", "other", "--task", "basicmotions", "--out", "afile"],
         False,
     ),
+    "zero --budget-hours (resume)": (["study", "resume", "existing", "--budget-hours", "0"], False),
+    "negative --budget-hours (resume)": (
+        ["study", "resume", "existing", "--budget-hours", "-2"],
+        False,
+    ),
+    "nan --budget-hours (resume)": (
+        ["study", "resume", "existing", "--budget-hours", "nan"],
+        False,
+    ),
+    "inf --budget-hours (resume)": (
+        ["study", "resume", "existing", "--budget-hours", "inf"],
+        False,
+    ),
+    "wrongly typed --budget-hours (resume)": (
+        ["study", "resume", "existing", "--budget-hours", "lots"],
+        False,
+    ),
+    "--budget-hours of a missing study (resume)": (
+        ["study", "resume", "nope", "--budget-hours", "1"],
+        False,
+    ),
 }
 
 
@@ -274,6 +295,12 @@ MENTIONS = {
     "nan --target (compare)": "--target must be a finite number >= 0",
     "unknown option (compare)": "--bootstrap",
     "compare --out is a file": "--out afile",
+    "zero --budget-hours (resume)": "--budget-hours must be a finite number > 0, got 0.0",
+    "negative --budget-hours (resume)": "--budget-hours must be a finite number > 0, got -2.0",
+    "nan --budget-hours (resume)": "--budget-hours must be a finite number > 0, got nan",
+    "inf --budget-hours (resume)": "--budget-hours must be a finite number > 0, got inf",
+    "wrongly typed --budget-hours (resume)": "--budget-hours",
+    "--budget-hours of a missing study (resume)": "no study 'nope'",
 }
 
 
