@@ -180,6 +180,11 @@ def compare(
     as_json: bool = typer.Option(
         False, "--json", help="Print every figure as JSON (with --out, the plotted curves too)."
     ),
+    no_note: bool = typer.Option(
+        False,
+        "--no-note",
+        help="Write nothing: leave both studies' dashboard notes as they are.",
+    ),
 ) -> None:
     """Compare two searches of one task: points, cost, best value, expected best, cost to reach.
 
@@ -189,6 +194,10 @@ def compare(
     cost" from "no saving"), when neither study reaches the target in more than 10% of the
     resamples, or when a study has fewer than 5 complete trials. An unfinished study is named
     in a note; it does not by itself make the verdict inconclusive.
+
+    It writes the verdict, with its date and the other study's name, into both studies' notes,
+    which optuna-dashboard shows on each study's page (ssmtune dashboard); that is its only
+    write to the database, and --no-note skips it.
     """
     import studies
     from studies._compare import fmt_interval
@@ -215,6 +224,7 @@ def compare(
         resamples=resamples,
         seed=seed,
         curves=out is not None,
+        note=not no_note,
     )
     if out is not None:
         from studies._plots import write_compare_plots

@@ -19,6 +19,7 @@ from search._ray import cluster_is_local, is_remote_address, ray_session
 from search._runner import Runner, RunOptions, default_workers, heartbeat_seconds
 from search._worker import DEFAULT_OBJECTIVE, WorkerSpec
 from studies._errors import StudyError
+from studies._note import update_note
 from studies._storage import (
     default_storage_url,
     is_sqlite,
@@ -36,6 +37,7 @@ from studies._study import (
     enqueue_points,
     load_settings,
     load_study,
+    name_objective,
     requeue_lost,
 )
 
@@ -264,6 +266,7 @@ def _run(
     if request_settings is None:  # resume: the settings are the study's
         study = load_study(storage, name)
         settings = load_settings(study)
+        name_objective(study)  # a study created before objectives were named
         if budget_hours is not None and budget_hours != settings.budget_hours:
             settings = replace(settings, budget_hours=budget_hours)
             study.set_user_attr("budget_hours", budget_hours)
@@ -351,6 +354,7 @@ def _run(
             on_ready(ready)
         runner = Runner(study, settings, space, spec, options, progress=progress, stop=stop)
         summary = runner.run()
+    update_note(study, settings=True, cost=True)  # the dashboard's note; never raises
     summary.update(ready)
     return summary
 

@@ -45,6 +45,7 @@ from studies._bootstrap import (
 )
 from studies._errors import StudyError
 from studies._expected import REPORT_KS, expected_best_at_cost, expected_best_curve
+from studies._note import Verdict, update_note
 from studies._query import complete_trials, load_studies, trial_device_s
 from studies._report import fmt_value, study_summary
 
@@ -131,6 +132,7 @@ def compare(
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
     curves: bool = False,
+    note: bool = False,
 ) -> dict[str, Any]:
     """Compare the search of space (or study) `a` with that of `b` on `task`.
 
@@ -145,6 +147,9 @@ def compare(
             B's, from one generator.
         curves: also return ``curves``: the expected best against trials and device-hours and
             the cost to reach against the target, each with its interval (for plots).
+        note: also write the verdict, its date and the other study's name into both studies'
+            dashboard notes (`studies.update_note`; a failure is logged, never raised). It is
+            the only write; `ssmtune compare` does it unless given ``--no-note``.
 
     Returns:
         A JSON-ready dict (no NaN or infinity; an unbounded interval bound is None):
@@ -244,6 +249,10 @@ def compare(
             "b": _curves(side_b, goal, direction, estimator, _targets(side_a, side_b, goal)),
         }
     result["verdict"] = _verdict(result)
+    if note:
+        verdict = Verdict(a=sa.study_name, b=sb.study_name, text=result["verdict"])
+        for study in (sa, sb):
+            update_note(study, verdict=verdict)
     return result
 
 

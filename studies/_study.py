@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from studies._errors import StudyError
+from studies._note import update_note
+from studies._query import metric_of
 from studies._storage import mask_url
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ __all__ = [
     "default_study_name",
     "check_continuable",
     "create_or_continue",
+    "name_objective",
     "load_study",
     "load_settings",
     "study_names",
@@ -327,6 +330,7 @@ def create_or_continue(
             value = getattr(settings, key)
             if study.user_attrs.get(key) != value:
                 study.set_user_attr(key, value)
+        name_objective(study)
         return study, False
     try:
         study = optuna.create_study(
@@ -340,7 +344,27 @@ def create_or_continue(
         return create_or_continue(storage, name, settings)
     for key, value in settings.user_attrs().items():
         study.set_user_attr(key, value)
+    name_objective(study)
+    update_note(study, settings=True)
     return study, True
+
+
+def name_objective(study: optuna.Study) -> None:
+    """Name the study's objective ``val_accuracy`` (maximised) or ``val_mse`` (minimised) with
+    Optuna's metric names, which optuna-dashboard shows instead of "Objective 0".
+
+    Idempotent: nothing is written when the study has that name already, so continuing a study
+    created before names were given names it once.
+    """
+    import warnings
+
+    import optuna
+
+    name = f"val_{metric_of(study)}"
+    if study.metric_names != [name]:
+        with warnings.catch_warnings():  # "experimental" since Optuna 3.2, unchanged since
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names([name])
 
 
 def load_study(storage: BaseStorage, name: str) -> optuna.Study:
