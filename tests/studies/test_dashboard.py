@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import http.client
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -20,6 +22,8 @@ import pytest
 
 import studies
 from studies import dashboard_url
+from studies._study import name_objective
+from tests.studies.conftest import LINOSS_TRIALS
 
 SSMTUNE = str(Path(sys.executable).parent / "ssmtune")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -68,6 +72,30 @@ def dashboard_lab(study_db):
         yield url
 
 
+@pytest.fixture(scope="module")
+def noted_db(study_db, tmp_path_factory):
+    """A copy of the database where bm-linoss and ppg-lru have named objectives, and
+    bm-linoss a note with its settings, its cost and the verdict of `compare` against
+    bm-dlinoss, all written as ssmtune writes them."""
+    import optuna
+
+    path = tmp_path_factory.mktemp("noted") / "noted.db"
+    shutil.copy(study_db.removeprefix("sqlite:///"), path)
+    url = f"sqlite:///{path}"
+    for name in ("bm-linoss", "ppg-lru"):
+        name_objective(optuna.load_study(study_name=name, storage=url))
+    linoss = optuna.load_study(study_name="bm-linoss", storage=url)
+    assert studies.update_note(linoss, settings=True, cost=True)
+    c = studies.compare(url, "BasicMotions", "bm-linoss", "bm-dlinoss", resamples=200, note=True)
+    return url, c["verdict"]
+
+
+@pytest.fixture(scope="module")
+def noted_dashboard(noted_db):
+    with serving(noted_db[0]) as url:
+        yield url
+
+
 def get_json(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=30) as resp:
         assert resp.status == 200
@@ -87,14 +115,15 @@ def test_api_lists_our_studies_with_our_attributes(dashboard):
     assert {"device_s", "wall_s", "test", "status"} <= keys
 
 
-def test_the_page_renders_in_headless_chromium(dashboard, tmp_path):
-    """Optuna-dashboard draws the study page with JavaScript: the name is in the DOM only if
-    the page rendered."""
+def study_id(base: str, name: str) -> int:
+    summaries = get_json(f"{base}/api/studies")["study_summaries"]
+    return next(s["study_id"] for s in summaries if s["study_name"] == name)
+
+
+def rendered_dom(page: str, profile: Path) -> str:
+    """The DOM of `page` once headless Chromium has run its JavaScript (``--dump-dom``)."""
     if not os.path.exists(CHROMIUM):
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    studies = get_json(f"{dashboard}/api/studies")["study_summaries"]
-    study_id = next(s["study_id"] for s in studies if s["study_name"] == "bm-linoss")
-    page = f"{dashboard}/dashboard/studies/{study_id}"
     done = subprocess.run(
         [
             CHROMIUM,
@@ -106,7 +135,7 @@ def test_the_page_renders_in_headless_chromium(dashboard, tmp_path):
             "--disable-component-update",
             "--disable-sync",
             "--no-first-run",
-            f"--user-data-dir={tmp_path / 'chromium-profile'}",
+            f"--user-data-dir={profile}",
             "--virtual-time-budget=5000",
             "--dump-dom",
             page,
@@ -116,9 +145,49 @@ def test_the_page_renders_in_headless_chromium(dashboard, tmp_path):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    dom = done.stdout
-    assert "<html" in dom.lower()
+    assert "<html" in done.stdout.lower()
+    return done.stdout
+
+
+def visible_text(dom: str) -> str:
+    """The text of a DOM's body as a reader sees it: no tags, styles or scripts, entities
+    decoded, runs of white space as one space."""
+    body = dom[dom.lower().find("<body") :]
+    body = re.sub(r"<(style|script)\b.*?</\1>", " ", body, flags=re.S | re.I)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def test_the_page_renders_in_headless_chromium(dashboard, tmp_path):
+    """Optuna-dashboard draws the study page with JavaScript: the name is in the DOM only if
+    the page rendered."""
+    page = f"{dashboard}/dashboard/studies/{study_id(dashboard, 'bm-linoss')}"
+    dom = rendered_dom(page, tmp_path / "chromium-profile")
     assert "bm-linoss" in dom, dom[-2000:]
+
+
+def test_the_page_shows_the_metric_name_and_the_note(noted_dashboard, noted_db, tmp_path):
+    """The study page names the objective (val_accuracy, val_mse), not "Objective 0"; the
+    study's Note page shows the settings, the cost so far and the verdict ssmtune wrote."""
+    profile = tmp_path / "chromium-profile"
+    for name, metric in (("bm-linoss", "val_accuracy"), ("ppg-lru", "val_mse")):
+        page = f"{noted_dashboard}/dashboard/studies/{study_id(noted_dashboard, name)}"
+        text = visible_text(rendered_dom(page, profile))
+        assert name in text, text[-2000:]
+        assert metric in text and "Objective 0" not in text, text[-2000:]
+
+    linoss = study_id(noted_dashboard, "bm-linoss")
+    note = visible_text(rendered_dom(f"{noted_dashboard}/dashboard/studies/{linoss}/note", profile))
+    hours = sum(t[-1] for t in LINOSS_TRIALS) / 3600
+    for shown in (
+        "Settings task: BasicMotions model: linoss space: linoss-full (8 points) sampler: grid",
+        "objective: maximize val_accuracy",
+        f"Cost so far spent: {hours:.3g} device-hours",
+        "trials: 7 complete, 1 pruned, 1 failed, 0 running or waiting",
+        "Verdict ssmtune compare with bm-dlinoss,",
+        "A = bm-linoss (this study), B = bm-dlinoss.",
+        " ".join(noted_db[1].split()),
+    ):
+        assert shown in note, (shown, note[-3000:])
 
 
 def test_busy_port_is_a_clear_error(dashboard, study_db):
