@@ -6,7 +6,9 @@ keys: `task`, `model`, `space`, `space_size`, `sampler`, `pruner`, `protocol`, `
 task read from the user's data file, `data`). Starting a
 study whose name exists continues it; the settings that define what the study measures
 (`IDENTITY`) must then be the same, while the run-time limits (`n_trials`, `max_retries`,
-`budget_hours`, `execution`) may change and are recorded anew.
+`budget_hours`, `execution`) may change and are recorded anew. Its objective is named
+``val_accuracy`` or ``val_mse`` for the dashboard (`name_objective`), and a new study's
+dashboard note gets its settings (`studies._note`).
 
 Exactly-once bookkeeping, all through Optuna's storage API:
 
