@@ -17,7 +17,7 @@ def test_finished_studies_conclude(study_db, cli):
     # (test_default_target_out_of_reach_is_inconclusive); at 85 % B's saving is clear
     code, out, _ = cli(
         "compare", "--task", "BasicMotions", "linoss-full", "d-linoss-reduced",
-        "--storage", study_db, "--json", "--target", "0.85",
+        "--storage", study_db, "--no-note", "--json", "--target", "0.85",
     )  # fmt: skip
     assert code == 0
     c = json.loads(out)
@@ -51,7 +51,8 @@ def test_agrees_with_optuna_cli(study_db):
 
 def test_small_or_unfinished_is_said_plainly(study_db, cli):
     code, out, _ = cli(
-        "compare", "--task", "BasicMotions", "linoss-full", "linoss-im", "--storage", study_db
+        "compare", "--task", "BasicMotions", "linoss-full", "linoss-im", "--storage", study_db,
+        "--no-note",
     )
     assert code == 0
     text = " ".join(out.split())
@@ -86,7 +87,7 @@ def test_empty_study_is_inconclusive(study_db_copy):
     ],
 )
 def test_bad_input_exit_code_2(study_db, cli, args, message):
-    code, _, err = cli("compare", *args, "--storage", study_db)
+    code, _, err = cli("compare", *args, "--storage", study_db, "--no-note")
     assert code == 2
     assert message in " ".join(err.split())
 
@@ -153,7 +154,7 @@ def test_complete_grids_are_exact_against_every_order(study_db):
 def test_default_target_out_of_reach_is_inconclusive(study_db, cli):
     code, out, _ = cli(
         "compare", "--task", "BasicMotions", "linoss-full", "d-linoss-reduced",
-        "--storage", study_db, "--json",
+        "--storage", study_db, "--no-note", "--json",
     )  # fmt: skip
     assert code == 0
     c = json.loads(out, parse_constant=lambda x: pytest.fail(f"{x} in --json"))
@@ -301,7 +302,7 @@ def test_out_writes_figures_with_bands(study_db, cli, tmp_path):
     out = tmp_path / "figs"
     code, text, err = cli(
         "compare", "--task", "BasicMotions", "linoss-full", "d-linoss-reduced",
-        "--storage", study_db, "--out", str(out), "--target", "0.85", "--json",
+        "--storage", study_db, "--no-note", "--out", str(out), "--target", "0.85", "--json",
     )  # fmt: skip
     assert code == 0
     c = json.loads(text)
