@@ -1,6 +1,6 @@
 """The first answer on a real task: two search spaces under equal device-hour budgets.
 
-    python -m benchmarks.spaces [--task selfregulationscp1] [--budget-hours 0.15]
+    python -m benchmarks.spaces [--task selfregulationscp1] [--budget-hours 0.4]
                                 [--replicates 3] [--seeds 5] [--storage URL] [--work DIR]
 
 For each of `--replicates` independent replicates (sampler seeds 2345 + r), `linoss-full`
@@ -47,12 +47,14 @@ import numpy as np
 
 from benchmarks._tables import RESULTS_DIR, machine, table_stem, write_table
 
-#: The reduced protocol of every trial and evaluation: 100 training steps of batch 32
-#: (3,200 cases, about 8 passes over SCP1's 392 training cases), validation every 25 steps,
-#: stop after 2 evaluations without improvement. Chosen from measurements on a 2-core CPU:
-#: SCP1's large configurations (hidden 128, state 256, 6 blocks) train ~13 cases/s, so one
-#: of them costs about 4 minutes; the small ones ~750 cases/s.
-PROTOCOL = ("--max-steps", "100", "--eval-every", "25", "--patience", "2")
+#: The reduced protocol of every trial and evaluation, as `make demo`: 60 training steps of
+#: batch 32 (1,920 cases, about 5 passes over SCP1's 392 training cases), validation every 20
+#: steps, stop after 2 evaluations without improvement. Chosen from measurements on a 2-core
+#: CPU: SCP1's large configurations (hidden 128, state 256, 6 blocks) train ~13 cases/s, so
+#: one of them costs about 2.5 minutes alone; the small ones ~750 cases/s. A first run with
+#: 100 steps and 0.15 device-hours per study had spent 0.12 of them before its first two
+#: trials ended: too few trials per study to compare anything.
+PROTOCOL = ("--max-steps", "60", "--eval-every", "20", "--patience", "2")
 SPACE_A, SPACE_B = "linoss-full", "d-linoss-reduced"
 #: Published SelfRegulationSCP1 test accuracy (%), mean ± std over five seeds, full protocol:
 #: LinOSS-IM and LinOSS-IMEX from Rusch & Rus (ICLR 2025, Table 1), D-LinOSS from Boyer,
@@ -482,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--task", default=None, help="default: selfregulationscp1 (--automl: fingermovements)"
     )
-    parser.add_argument("--budget-hours", type=float, default=0.15)
+    parser.add_argument("--budget-hours", type=float, default=0.4)
     parser.add_argument("--replicates", type=int, default=3)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
