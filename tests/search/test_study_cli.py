@@ -229,3 +229,70 @@ def test_two_node_cluster_losing_a_node_still_completes(sqlite_url: str) -> None
         assert failed and all("worker died" in t.user_attrs["fail_reason"] for t in failed)
     finally:
         cluster.shutdown()
+
+
+@pytest.mark.usefixtures("ray_local")
+def test_resume_with_a_larger_budget_runs_the_points_the_budget_skipped(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """`study start --budget-hours` on one worker leaves the two hidden-64 points of a 2 x 2
+    grid waiting (0.8 s pays for the two hidden-16 ones: `tests.search.test_budget`);
+    `study resume --budget-hours` at what the study spent is one line, exit 2, and leaves the
+    storage as it was; a larger one runs the two waiting points (each grid point once, all
+    complete) and is recorded."""
+    space = tmp_path / "grid.toml"
+    space.write_text(
+        'name = "grid"\nmodel = "linoss"\n[params]\ndiscretization = "IM"\n'
+        "lr = [1e-4, 2e-4]\nblocks = 2\nhidden = [16, 64]\nstate = 16\ninclude_time = false\n"
+    )
+    common = ["--storage", sqlite_url, "--objective", "tests.search._fakes:priced", "--json"]
+    args = ["study", "start", "--task", "basicmotions", "--space", str(space), "--name", "b",
+            "--workers", "1", "--max-steps", "20", "--eval-every", "5",
+            "--budget-hours", str(0.8 / 3600), *common]  # fmt: skip
+    code, out, err = _main(monkeypatch, capsys, *args)
+    assert code == 0, err
+    first = json.loads(out)
+    assert first["stopped_by"] == "budget" and first["budget_skipped"] == 2, first
+    spent_h = first["device_hours"]
+
+    db = Path(sqlite_url.removeprefix("sqlite:///"))
+    before = _file_hashes(db)
+    for budget in (spent_h, spent_h / 2):
+        code, out, err = _main(
+            monkeypatch, capsys, "study", "resume", "b", "--budget-hours", repr(budget), *common
+        )
+        assert code == 2 and not out, (out, err)
+        assert err.startswith("error: --budget-hours ") and err.strip().count("\n") == 0, err
+        assert "not larger than" in err and f"{spent_h:.4g} device-hours" in err, err
+        assert _file_hashes(db) == before
+
+    code, out, err = _main(
+        monkeypatch, capsys, "study", "resume", "b", "--budget-hours", repr(20 * 0.8 / 3600),
+        *common,
+    )  # fmt: skip
+    assert code == 0, err
+    again = json.loads(out)
+    assert again["stopped_by"] is None and again["budget_skipped"] == 0, again
+    study = optuna.load_study(study_name="b", storage=sqlite_url)
+    assert len(study.trials) == 4 and all(t.state == TrialState.COMPLETE for t in study.trials)
+    grid = sorted(map(point_key, spaces.get(str(space)).grid()))
+    assert sorted(point_key(t.params) for t in study.trials) == grid
+    assert study.user_attrs["budget_hours"] == pytest.approx(20 * 0.8 / 3600)
+
+
+def _file_hashes(db: Path) -> list[str]:
+    """SHA-256 of a SQLite file and its WAL, read in another process: closing a file this
+    process has open releases its SQLite locks (POSIX), which corrupts a WAL database."""
+    code = (
+        "import hashlib, pathlib, sys\n"
+        "for p in sys.argv[1:]:\n"
+        "    f = pathlib.Path(p)\n"
+        "    print(hashlib.sha256(f.read_bytes()).hexdigest() if f.exists() else '-')\n"
+    )
+    files = [str(db), f"{db}-wal"]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *files], capture_output=True, text=True, check=True
+    )
+    hashes = done.stdout.split()
+    assert len(hashes) == 2 and hashes[0] != "-", done
+    return hashes
