@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from studies._errors import StudyError
-from studies._expected import ESTIMATORS, expected_best_weights
+from studies._expected import ESTIMATORS, _sign, expected_best_weights
 
 __all__ = [
     "DEFAULT_RESAMPLES",
@@ -323,14 +323,6 @@ def _weight_columns(n: int, ks: Sequence[int], estimator: str) -> np.ndarray:
     if estimator not in ESTIMATORS:
         raise StudyError(f"unknown estimator {estimator!r}; allowed: {', '.join(ESTIMATORS)}")
     return np.stack([expected_best_weights(n, int(k), estimator) for k in ks], axis=1)
-
-
-def _sign(direction: str) -> float:
-    if direction == "maximize":
-        return 1.0
-    if direction == "minimize":
-        return -1.0
-    raise StudyError(f"unknown direction {direction!r}; allowed: maximize, minimize")
 
 
 def _float_or_nan(xs: Sequence[float | None]) -> np.ndarray:

@@ -162,20 +162,7 @@ def _expected_best_figure(
             ax.fill_between(band_x, lo, hi, color=colour, alpha=0.2, linewidth=0)
         ax.plot(xs, ys, color=colour, marker="." if len(ks) < 30 else None, label=_label(r))
         _plotly_band(pfig, go, xs, ys, lo, hi, colour, _label(r), band_x=band_x)
-    ax.fill_between([], [], [], color="grey", alpha=0.2, label="90% interval")
-    ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("expected best " + ylabel)
-    ax.set_title(f"{title}\n{subtitle}", fontsize=9)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right" if direction == "maximize" else "upper right")
-    pfig.update_layout(
-        title=f"{title}<br><sup>{subtitle}</sup>",
-        xaxis_title=xlabel,
-        yaxis_title="expected best " + ylabel,
-        legend_title_text="space (study)",
-    )
-    pfig.update_xaxes(type="log")
+    _finish_expected_best(ax, pfig, xlabel, ylabel, title, subtitle, direction)
     return _save(fig, pfig, out, stem)
 
 
@@ -268,6 +255,26 @@ def _side_name(c: dict[str, Any], side: str, curve: dict[str, Any]) -> str:
     return f"{side.upper()}: {curve['label']}"
 
 
+def _finish_expected_best(
+    ax: Any, pfig: Any, xlabel: str, ylabel: str, title: str, subtitle: str, direction: str
+) -> None:
+    """Axes, title, legend and log x axis of an expected-best figure (matplotlib and plotly)."""
+    ax.fill_between([], [], [], color="grey", alpha=0.2, label="90% interval")
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("expected best " + ylabel)
+    ax.set_title(f"{title}\n{subtitle}", fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right" if direction == "maximize" else "upper right")
+    pfig.update_layout(
+        title=f"{title}<br><sup>{subtitle}</sup>",
+        xaxis_title=xlabel,
+        yaxis_title="expected best " + ylabel,
+        legend_title_text="space (study)",
+    )
+    pfig.update_xaxes(type="log")
+
+
 def _subtitle(c: dict[str, Any]) -> str:
     boot = c["bootstrap"]
     est = {"tang": "Tang et al. 2020", "dodge": "Dodge et al. 2019"}[c["estimator"]]
@@ -297,20 +304,7 @@ def _compare_expected_best_figure(
         ax.fill_between(xs, lo, hi, color=colour, alpha=0.2, linewidth=0)
         ax.plot(xs, ys, color=colour, marker="." if len(xs) < 30 else None, label=name)
         _plotly_band(pfig, go, xs, ys, lo, hi, colour, name)
-    ax.fill_between([], [], [], color="grey", alpha=0.2, label="90% interval")
-    ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("expected best " + ylabel)
-    ax.set_title(f"{title}\n{_subtitle(c)}", fontsize=9)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right" if c["direction"] == "maximize" else "upper right")
-    pfig.update_layout(
-        title=f"{title}<br><sup>{_subtitle(c)}</sup>",
-        xaxis_title=xlabel,
-        yaxis_title="expected best " + ylabel,
-        legend_title_text="space (study)",
-    )
-    pfig.update_xaxes(type="log")
+    _finish_expected_best(ax, pfig, xlabel, ylabel, title, _subtitle(c), c["direction"])
     return _save(fig, pfig, out, f"compare_expected_best_{x}_{_slug(str(c['task']))}")
 
 
