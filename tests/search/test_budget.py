@@ -178,3 +178,124 @@ def _closing(summary: dict) -> list[str]:
     from search._progress import closing_lines
 
     return closing_lines({**summary, "storage": "sqlite:///x"})
+
+
+# ---------------------------------------------------------------- search._budget on its own
+
+
+def test_budget_module_examples_hold() -> None:
+    """The docstring examples of `search._budget` (fair_shares, kill_grace_s, measurement,
+    check_new_budget) and `studies._status.device_factor`."""
+    import doctest
+
+    import search._budget
+    import studies._status
+
+    for module in (search._budget, studies._status):
+        failed, tried = doctest.testmod(module)
+        assert tried > 0 and failed == 0, module
+
+
+def test_fair_shares_meet_the_needs_that_fit_and_share_all_that_is_left() -> None:
+    from search._budget import fair_shares
+
+    inf = float("inf")
+    for remaining, needs in ((10.0, [2.0, 3.0, inf]), (5.0, [4.0, 4.0]), (7.0, [1.0]), (3.0, [])):
+        shares = fair_shares(remaining, needs)
+        assert len(shares) == len(needs)
+        if needs:
+            assert sum(shares) == pytest.approx(remaining)
+    assert fair_shares(10.0, [2.0, 3.0, inf])[:2] == pytest.approx([2.0, 3.0 + 0.0])
+    assert fair_shares(5.0, [4.0, 4.0]) == pytest.approx([2.5, 2.5])
+    assert fair_shares(-3.0, [1.0, 2.0, inf]) == pytest.approx([-1.0, -1.0, -1.0])
+
+
+def _trial(trial_id: int, state: TrialState, *, params: dict, started_s_ago: float | None = None,
+           **attrs):  # fmt: skip
+    from datetime import datetime, timedelta
+    from types import SimpleNamespace
+
+    start = None if started_s_ago is None else datetime.now() - timedelta(seconds=started_s_ago)
+    return SimpleNamespace(
+        _trial_id=trial_id, state=state, params=params, user_attrs=attrs, datetime_start=start,
+        datetime_complete=None, intermediate_values={},
+    )  # fmt: skip
+
+
+def test_budget_predicts_reserves_and_dates_in_device_seconds() -> None:
+    """A runner with half a GPU per trial (devices 0.5) and a 10 device-s budget: a finished
+    trial measured 2 wall-s for 100 units x 10 steps (1 device-s); a second one of 100 units is
+    predicted 2 wall-s, 1 device-s, and fits; one of 2,000 units (40 wall-s, 20 device-s) does
+    not and is skipped; the running trial's deadline is the remaining budget over its devices,
+    and it is overdue one grace second (`kill_grace_s`) past it."""
+    from search._budget import Budget, kill_grace_s
+
+    budget = Budget(10.0, steps=10, units=lambda p: p["u"], shape_of=lambda p: p["s"],
+                    devices=0.5)  # fmt: skip
+    done = _trial(0, TrialState.COMPLETE, params={"u": 100.0, "s": "a"}, started_s_ago=3.0,
+                  wall_s=2.0, compile_s=0.0, steps=10, device_s=1.0)  # fmt: skip
+    assert budget.predict({"u": 100.0, "s": "a"}, set()) is None  # nothing measured yet
+    assert not budget.look([done], own=set())
+    assert budget.spent_s == pytest.approx(1.0) and budget.remaining_s == pytest.approx(9.0)
+    small, large = {"u": 100.0, "s": "a"}, {"u": 2000.0, "s": "a"}
+    assert budget.predict(small, {"a"}) == pytest.approx(2.0)
+    assert budget.fits(small, [], {"a"}) and not budget.fits(large, [], {"a"})
+    waiting = [
+        _trial(1, TrialState.WAITING, params=small),
+        _trial(2, TrialState.WAITING, params=large),
+    ]
+    fits = budget.affordable(waiting, [], {"a"}, lambda t: t.params)
+    assert [t._trial_id for t in fits] == [1] and budget.skipped == {2} and budget.blocked
+
+    budget.started(1, small, {"a"})
+    assert budget.skipped == {2}
+    running = _trial(1, TrialState.RUNNING, params=small, started_s_ago=1.0, devices=0.5)
+    assert not budget.look([done, running], own={1})
+    assert budget.spent_s == pytest.approx(1.5, abs=0.05)  # 1 + 0.5 x 1 s
+    # what is free: 8.5 left less the 0.5 device-s the running trial still needs
+    assert budget.fits({"u": 750.0, "s": "a"}, [1], {"a"})  # 15 wall-s x 0.5 = 7.5
+    assert not budget.fits({"u": 850.0, "s": "a"}, [1], {"a"})  # 8.5 > 8.0
+    (deadline,) = budget.deadlines([1], now=1000.0)
+    assert deadline.trial_id == 1 and deadline.predicted_s == pytest.approx(2.0)
+    assert deadline.stop_at == pytest.approx(1000.0 + budget.remaining_s / 0.5)
+    assert budget.deadlines([1], now=1000.01) == []  # it did not move: nothing to write
+    grace = kill_grace_s(10.0, 1, 0.5)
+    assert grace == 1.0
+    assert budget.overdue({"w": (1,)}, deadline.stop_at + grace - 0.01) == []
+    assert budget.overdue({"w": (1,)}, deadline.stop_at + grace + 0.01) == ["w"]
+    budget.ended([1])
+    assert budget.overdue({"w": (1,)}, deadline.stop_at + 100) == []  # no deadline now
+
+
+def test_budget_parks_at_most_park_limit_suggestions() -> None:
+    from search._budget import PARK_LIMIT, Budget
+
+    budget = Budget(1.0, steps=1, units=lambda p: 1.0, shape_of=lambda p: None)
+    for trial_id in range(PARK_LIMIT):
+        assert budget.may_ask()
+        budget.parked(trial_id)
+    assert not budget.may_ask() and budget.blocked
+    assert budget.still_skipped([0, 1, 99]) == 2
+
+
+def test_running_trial_costs_its_recorded_devices_like_a_finished_one() -> None:
+    """One cost definition (`studies._status`): a trial on half a GPU costs 0.5 x its time
+    while it runs, as its `device_s` will once it ends; a trial recorded before the devices
+    were (no attribute) costs 1 x; a trial the runner stops at the budget is charged the
+    same (`search._budget.stopped_at_budget`)."""
+    from search._budget import stopped_at_budget
+    from studies._status import DEVICES_ATTR, device_factor, trial_cost_s
+
+    half = device_factor(0.5)
+    running = _trial(1, TrialState.RUNNING, params={}, started_s_ago=10.0, **{DEVICES_ATTR: half})
+    assert trial_cost_s(running) == pytest.approx(5.0, abs=0.05)
+    finished = _trial(2, TrialState.COMPLETE, params={}, device_s=half * 10.0)
+    assert trial_cost_s(finished) == pytest.approx(trial_cost_s(running), abs=0.05)
+    older = _trial(3, TrialState.RUNNING, params={}, started_s_ago=10.0)
+    assert trial_cost_s(older) == pytest.approx(10.0, abs=0.05)
+    assert device_factor(2.0, 2) == 2.0 and device_factor(0.0) == 1.0
+    running.intermediate_values = {5: 0.4, 10: 0.6, 15: float("nan")}
+    best, attrs = stopped_at_budget(running, minimize=False)
+    assert best == 0.6 and attrs["steps"] == 10 and attrs["test"] is None  # finite ones
+    assert attrs["wall_s"] == pytest.approx(10.0, abs=0.05)
+    assert attrs["device_s"] == pytest.approx(5.0, abs=0.05)
