@@ -15,11 +15,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from search._budget import check_new_budget
 from search._ray import cluster_is_local, is_remote_address, ray_session
 from search._runner import Runner, RunOptions, default_workers, heartbeat_seconds
 from search._worker import DEFAULT_OBJECTIVE, WorkerSpec
 from studies._errors import StudyError
 from studies._note import update_note
+from studies._status import study_cost_s
 from studies._storage import (
     default_storage_url,
     is_sqlite,
@@ -472,6 +474,9 @@ def resume_study(
     _positive_float("budget-hours", budget_hours)
     url = normalize_url(storage or default_storage_url())
     study = load_study(open_storage(url, create=False), name)
+    if budget_hours is not None:  # a budget already spent would stop the run at once
+        spent_h = study_cost_s(study.get_trials(deepcopy=False)) / 3600.0
+        check_new_budget(budget_hours, spent_h, name=name)
     settings = load_settings(study)
     space = spaces.get(settings.space)
     if space.size != settings.space_size:

@@ -38,7 +38,14 @@ from studies._expected import (
 from studies._note import Verdict, update_note
 from studies._query import load_studies
 from studies._report import DEFAULT_WITHIN, report, study_summary, write_report
-from studies._status import list_studies, study_cost_s, study_status, trial_cost_s
+from studies._status import (
+    DEVICES_ATTR,
+    device_factor,
+    list_studies,
+    study_cost_s,
+    study_status,
+    trial_cost_s,
+)
 from studies._storage import (
     DEFAULT_STORAGE,
     default_storage_url,
@@ -80,6 +87,8 @@ __all__ = [
     "study_cost_s",
     "study_status",
     "trial_cost_s",
+    "device_factor",
+    "DEVICES_ATTR",
     "StudyError",
     # answers from the studies (report worker)
     "best_trials",

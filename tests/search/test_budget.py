@@ -18,6 +18,7 @@ from optuna.trial import TrialState
 import spaces
 from search._start import resume_study, start_study
 from search._worker import BUDGET_REASON
+from studies._errors import StudyError
 from studies._status import study_cost_s
 from studies._study import point_key
 from tests.search._fakes import price_of
@@ -94,6 +95,9 @@ def test_too_expensive_grid_point_is_not_started_and_resume_runs_it(
     assert budget_s - spent < price_of(waiting[0].system_attrs["fixed_params"], spec)
     assert "2 not started for it" in "\n".join(_closing(summary))
 
+    with pytest.raises(StudyError, match="not larger than"):  # already spent: refused, not run
+        resume_study("skip", storage=sqlite_url, budget_hours=spent / 2 / 3600)
+    assert len(_study(sqlite_url, "skip").get_trials(states=(TrialState.WAITING,))) == 2
     again = resume_study("skip", storage=sqlite_url, budget_hours=20 * budget_s / 3600)
     study = _study(sqlite_url, "skip")
     assert again["stopped_by"] is None and again["budget_skipped"] == 0
