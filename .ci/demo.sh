@@ -24,8 +24,9 @@ $SSMTUNE compare --task "$TASK" linoss-full d-linoss-reduced
 cat <<EOF
 
 What this run shows, and what it does not. Both spaces were searched by random sampling for
-the same device budget ($BUDGET device-hours each; running trials finish, so a study can end
-over it) with a short protocol (60 training steps instead of the benchmark's up to 100,000),
+the same device budget ($BUDGET device-hours each: a trial the rest of the budget cannot pay
+for is not started, and one that would overrun is stopped at the budget and kept as pruned
+with its best so far) with a short protocol (60 training steps instead of the benchmark's up to 100,000),
 on one split and one seed. The table above says how good each space's best configuration got
 in that budget, what it cost, and the expected best after the same number of trials and the
 same device-hours. With a handful of trials per space, short training and one seed, the gap
