@@ -1,5 +1,5 @@
 """ssmtune models: SSM layers (LinOSS, D-LinOSS, S4, S4D, HOPE, LRU), the shared backbone and
-one registry from model name to config and constructor."""
+one registry from model name to config class and layer class."""
 
 from models._backbone import Backbone
 from models._config import (
@@ -12,7 +12,7 @@ from models._config import (
     S4DConfig,
 )
 from models._errors import ConfigError
-from models._layer import SSMLayer
+from models._layer import AbstractSSMLayer
 from models._registry import apply, build, config, config_class, field_names, layer, names
 from models._scan import resolve_scan
 from models._train import (
@@ -35,7 +35,7 @@ __all__ = [
     "HOPEConfig",
     "LRUConfig",
     "Backbone",
-    "SSMLayer",
+    "AbstractSSMLayer",
     "names",
     "config",
     "config_class",

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
 from models._config import ModelConfig
-from models._layer import SSMLayer
+from models._layer import AbstractSSMLayer
 
 __all__ = ["Backbone", "Block", "MaskedBatchNorm", "MaskedLayerNorm"]
 
@@ -125,11 +125,11 @@ class Block(eqx.Module):
     """norm -> SSM layer -> GELU -> dropout -> GLU -> dropout -> residual."""
 
     norm: MaskedBatchNorm | MaskedLayerNorm
-    layer: SSMLayer
+    layer: AbstractSSMLayer
     glu: eqx.nn.Linear
     dropout: float = eqx.field(static=True)
 
-    def __init__(self, config: ModelConfig, layer: SSMLayer, *, key: PRNGKeyArray):
+    def __init__(self, config: ModelConfig, layer: AbstractSSMLayer, *, key: PRNGKeyArray):
         h = config.hidden
         self.norm = MaskedBatchNorm(h) if config.norm == "batch" else MaskedLayerNorm(h)
         self.layer = layer
@@ -163,7 +163,7 @@ class Backbone(eqx.Module):
     head: eqx.nn.Linear
     head_kind: str = eqx.field(static=True)
 
-    def __init__(self, config: ModelConfig, layers: list[SSMLayer], *, key: PRNGKeyArray):
+    def __init__(self, config: ModelConfig, layers: list[AbstractSSMLayer], *, key: PRNGKeyArray):
         ke, kh, *kb = jax.random.split(key, 2 + len(layers))
         self.encoder = eqx.nn.Linear(config.in_channels, config.hidden, key=ke)
         self.blocks = tuple(

@@ -16,6 +16,7 @@ from typing import ClassVar, Literal
 from models._errors import ConfigError
 
 __all__ = [
+    "construct",
     "ModelConfig",
     "LinOSSConfig",
     "DLinOSSConfig",
@@ -81,6 +82,17 @@ def _check_range(cfg: object, low: str, high: str, *, lo: float, hi: float, posi
         )
 
 
+def construct(cls: type["ModelConfig"], fields: dict[str, object]) -> "ModelConfig":
+    """`cls(**fields)`, with an unknown field name a `ConfigError` that lists the valid ones."""
+    valid = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(fields) - set(valid))
+    if unknown:
+        raise ConfigError(
+            f"{cls.name}: unknown config field(s) {', '.join(unknown)}; valid fields: {', '.join(valid)}"
+        )
+    return cls(**fields)
+
+
 @typing.no_type_check
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ModelConfig:
@@ -127,9 +139,7 @@ class ModelConfig:
 
     def replace(self, **fields: object) -> "ModelConfig":
         """A copy with some fields changed (validated again)."""
-        from models._registry import config
-
-        return config(self.name, **{**dataclasses.asdict(self), **fields})
+        return construct(type(self), {**dataclasses.asdict(self), **fields})
 
 
 @typing.no_type_check

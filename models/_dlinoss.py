@@ -13,7 +13,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
-from models._layer import SSMLayer
+from models._config import DLinOSSConfig
+from models._layer import AbstractSSMLayer
 from models._linoss import Transition, complex_uniform, oscillator_output, stack
 
 __all__ = ["DLinOSSLayer", "damped_transition", "damped_forcing", "project_a", "ring_init"]
@@ -88,7 +89,7 @@ def ring_init(
     return a, g
 
 
-class DLinOSSLayer(SSMLayer):
+class DLinOSSLayer(AbstractSSMLayer):
     """D-LinOSS layer. G = ReLU(G_hat) >= 0, dt = sigmoid(steps), A the projection of A_hat;
     A_hat, G_hat initialised in closed form from r^2 ~ U[r_min^2, r_max^2] and
     theta ~ U[theta_min, theta_max]. B, C, D as LinOSS.
@@ -129,6 +130,20 @@ class DLinOSSLayer(SSMLayer):
         self.c = complex_uniform(kc, (hidden, state), 1.0 / math.sqrt(state))
         self.d = jax.random.normal(kd, (hidden,))
         self.scan = scan
+
+    @classmethod
+    def from_config(cls, config: DLinOSSConfig, *, key: PRNGKeyArray) -> "DLinOSSLayer":
+        """The layer of `config` (`models.DLinOSSConfig`)."""
+        return cls(
+            config.hidden,
+            config.state,
+            r_min=config.r_min,
+            r_max=config.r_max,
+            theta_min=config.theta_min,
+            theta_max=config.theta_max,
+            scan=config.scan,
+            key=key,
+        )
 
     def parameters(
         self,

@@ -14,8 +14,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
+from models._config import HOPEConfig
 from models._conv import causal_conv
-from models._layer import SSMLayer
+from models._layer import AbstractSSMLayer
 
 __all__ = ["HOPELayer", "mobius_points", "transfer_function", "hope_kernel"]
 
@@ -54,7 +55,7 @@ def hope_kernel(
     return jnp.real(jnp.fft.ifft(k_hat))
 
 
-class HOPELayer(SSMLayer):
+class HOPELayer(AbstractSSMLayer):
     """y = causal_conv(u, k) + D u per channel, k from `hope_kernel`.
 
     Initialisation and training follow the official code (AnnanYu/HOPE-SSM,
@@ -96,6 +97,18 @@ class HOPELayer(SSMLayer):
         )
         self.d = jax.random.normal(kd, (hidden,))
         self.frozen_params = () if train_dt else ("log_dt",)
+
+    @classmethod
+    def from_config(cls, config: HOPEConfig, *, key: PRNGKeyArray) -> "HOPELayer":
+        """The layer of `config` (`models.HOPEConfig`)."""
+        return cls(
+            config.hidden,
+            config.state,
+            dt_min=config.dt_min,
+            dt_max=config.dt_max,
+            train_dt=config.train_dt,
+            key=key,
+        )
 
     def kernel(self, length: int) -> Float[Array, "length hidden"]:
         log_dt = self.log_dt

@@ -12,7 +12,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
-from models._layer import SSMLayer
+from models._config import LinOSSConfig
+from models._layer import AbstractSSMLayer
 from models._scan import oscillator_scan
 
 __all__ = [
@@ -126,7 +127,7 @@ def complex_uniform(key: PRNGKeyArray, shape: tuple[int, ...], bound: float) -> 
     return jax.lax.complex(re, im)
 
 
-class LinOSSLayer(SSMLayer):
+class LinOSSLayer(AbstractSSMLayer):
     """LinOSS-IM or LinOSS-IMEX layer (Rusch & Rus, ICLR 2025).
 
     Parameters (as the official code): A = ReLU(A_hat) >= 0 and dt = sigmoid(steps), with
@@ -153,6 +154,17 @@ class LinOSSLayer(SSMLayer):
         self.d = jax.random.normal(kd, (hidden,))
         self.discretization = discretization
         self.scan = scan
+
+    @classmethod
+    def from_config(cls, config: LinOSSConfig, *, key: PRNGKeyArray) -> "LinOSSLayer":
+        """The layer of `config` (`models.LinOSSConfig`)."""
+        return cls(
+            config.hidden,
+            config.state,
+            discretization=config.discretization,
+            scan=config.scan,
+            key=key,
+        )
 
     def transition(self) -> Transition:
         """The 2x2 blocks M of the discretised system (after ReLU / sigmoid)."""

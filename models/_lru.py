@@ -8,7 +8,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
-from models._layer import SSMLayer
+from models._config import LRUConfig
+from models._layer import AbstractSSMLayer
 from models._scan import diagonal_scan
 
 __all__ = ["LRULayer", "lru_lambda", "lru_ring_init"]
@@ -35,7 +36,7 @@ def lru_ring_init(
     return nu_log, theta_log
 
 
-class LRULayer(SSMLayer):
+class LRULayer(AbstractSSMLayer):
     """x_k = lambda * x_{k-1} + gamma * (B u_k),  y_k = Re(C x_k) + D * u_k, with the
     normalisation gamma = exp(gamma_log) (Orvieto et al. 2023, eq. (7)).
 
@@ -82,6 +83,19 @@ class LRULayer(SSMLayer):
         )
         self.d = jax.random.normal(kd, (hidden,))
         self.scan = scan
+
+    @classmethod
+    def from_config(cls, config: LRUConfig, *, key: PRNGKeyArray) -> "LRULayer":
+        """The layer of `config` (`models.LRUConfig`)."""
+        return cls(
+            config.hidden,
+            config.state,
+            r_min=config.r_min,
+            r_max=config.r_max,
+            max_phase=config.max_phase,
+            scan=config.scan,
+            key=key,
+        )
 
     def __call__(self, u: Float[Array, "length hidden"]) -> Float[Array, "length hidden"]:
         lam = lru_lambda(self.nu_log, self.theta_log)

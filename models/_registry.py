@@ -1,11 +1,12 @@
-"""The one registry: model name -> (config class, layer constructor).
+"""The one registry: model name -> (config class, layer class).
 
-Adding a model = one config class, one layer file, one entry here; the contract tests in
-`tests/models/` iterate over `names()` and test the new entry automatically.
+Adding a model = one config class (`models/_config.py`), one layer file with a final
+`AbstractSSMLayer` that builds itself from that config (`from_config`), one row in `_TABLE`;
+the contract tests in `tests/models/` iterate over `names()` and test the new entry
+automatically.
 """
 
 import dataclasses
-from collections.abc import Callable
 from typing import NamedTuple
 
 import equinox as eqx
@@ -21,81 +22,35 @@ from models._config import (
     ModelConfig,
     S4Config,
     S4DConfig,
+    construct,
 )
+from models._dlinoss import DLinOSSLayer
 from models._errors import ConfigError
-from models._layer import SSMLayer
+from models._hope import HOPELayer
+from models._layer import AbstractSSMLayer
+from models._linoss import LinOSSLayer
+from models._lru import LRULayer
+from models._s4 import S4Layer
+from models._s4d import S4DLayer
 
 __all__ = ["names", "config", "build", "apply", "field_names", "layer", "config_class"]
 
 
-def _linoss(c: LinOSSConfig, key: PRNGKeyArray) -> SSMLayer:
-    from models._linoss import LinOSSLayer
-
-    return LinOSSLayer(c.hidden, c.state, discretization=c.discretization, scan=c.scan, key=key)
-
-
-def _dlinoss(c: DLinOSSConfig, key: PRNGKeyArray) -> SSMLayer:
-    from models._dlinoss import DLinOSSLayer
-
-    return DLinOSSLayer(
-        c.hidden,
-        c.state,
-        r_min=c.r_min,
-        r_max=c.r_max,
-        theta_min=c.theta_min,
-        theta_max=c.theta_max,
-        scan=c.scan,
-        key=key,
-    )
-
-
-def _s4(c: S4Config, key: PRNGKeyArray) -> SSMLayer:
-    from models._s4 import S4Layer
-
-    return S4Layer(c.hidden, c.state, dt_min=c.dt_min, dt_max=c.dt_max, init=c.init, key=key)
-
-
-def _s4d(c: S4DConfig, key: PRNGKeyArray) -> SSMLayer:
-    from models._s4d import S4DLayer
-
-    return S4DLayer(c.hidden, c.state, dt_min=c.dt_min, dt_max=c.dt_max, init=c.init, key=key)
-
-
-def _hope(c: HOPEConfig, key: PRNGKeyArray) -> SSMLayer:
-    from models._hope import HOPELayer
-
-    return HOPELayer(
-        c.hidden, c.state, dt_min=c.dt_min, dt_max=c.dt_max, train_dt=c.train_dt, key=key
-    )
-
-
-def _lru(c: LRUConfig, key: PRNGKeyArray) -> SSMLayer:
-    from models._lru import LRULayer
-
-    return LRULayer(
-        c.hidden,
-        c.state,
-        r_min=c.r_min,
-        r_max=c.r_max,
-        max_phase=c.max_phase,
-        scan=c.scan,
-        key=key,
-    )
-
-
 class _Entry(NamedTuple):
     config: type[ModelConfig]
-    layer: Callable[[ModelConfig, PRNGKeyArray], SSMLayer]
+    layer: type[AbstractSSMLayer]
 
 
-_REGISTRY: dict[str, _Entry] = {
-    "linoss": _Entry(LinOSSConfig, _linoss),
-    "d-linoss": _Entry(DLinOSSConfig, _dlinoss),
-    "s4": _Entry(S4Config, _s4),
-    "s4d": _Entry(S4DConfig, _s4d),
-    "hope": _Entry(HOPEConfig, _hope),
-    "lru": _Entry(LRUConfig, _lru),
-}
+#: One row per model, in the order `names()` lists them; the name is the config's `name`.
+_TABLE: tuple[_Entry, ...] = (
+    _Entry(LinOSSConfig, LinOSSLayer),
+    _Entry(DLinOSSConfig, DLinOSSLayer),
+    _Entry(S4Config, S4Layer),
+    _Entry(S4DConfig, S4DLayer),
+    _Entry(HOPEConfig, HOPELayer),
+    _Entry(LRUConfig, LRULayer),
+)
+_REGISTRY: dict[str, _Entry] = {entry.config.name: entry for entry in _TABLE}
 
 
 def names() -> list[str]:
@@ -132,19 +87,12 @@ def config(name: str, **fields: object) -> ModelConfig:
         >>> cfg.name
         'linoss'
     """
-    cls = config_class(name)
-    valid = field_names(name)
-    unknown = sorted(set(fields) - set(valid))
-    if unknown:
-        raise ConfigError(
-            f"{cls.name}: unknown config field(s) {', '.join(unknown)}; valid fields: {', '.join(valid)}"
-        )
-    return cls(**fields)
+    return construct(config_class(name), fields)
 
 
-def layer(config: ModelConfig, *, key: PRNGKeyArray) -> SSMLayer:
+def layer(config: ModelConfig, *, key: PRNGKeyArray) -> AbstractSSMLayer:
     """One SSM layer of `config` alone (no backbone), mapping (length, hidden) -> same."""
-    return _entry(config.name).layer(config, key)
+    return _entry(config.name).layer.from_config(config, key=key)
 
 
 def build(config: ModelConfig, *, key: PRNGKeyArray) -> Backbone:
@@ -163,7 +111,7 @@ def build(config: ModelConfig, *, key: PRNGKeyArray) -> Backbone:
         )
     entry = _entry(config.name)
     keys = jax.random.split(key, config.blocks + 1)
-    layers = [entry.layer(config, k) for k in keys[1:]]
+    layers = [entry.layer.from_config(config, key=k) for k in keys[1:]]
     return Backbone(config, layers, key=keys[0])
 
 

@@ -13,8 +13,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
+from models._config import S4Config
 from models._conv import causal_conv
-from models._layer import SSMLayer
+from models._layer import AbstractSSMLayer
 
 __all__ = ["S4Layer", "hippo_legs", "dplr_hippo", "conjugate_pairs", "bilinear", "s4_kernel"]
 
@@ -117,7 +118,7 @@ def s4_kernel(
     return jnp.fft.irfft(k_hat, n=length)
 
 
-class S4Layer(SSMLayer):
+class S4Layer(AbstractSSMLayer):
     """H independent SISO S4 SSMs of state size N, one per channel, as the official S4
     (state-spaces/s4, src/models/sequence/kernels/ssm.py `SSMKernelDPLR`): N // 2 trained
     complex modes per channel, their conjugates implied, so the kernel is real by construction.
@@ -159,6 +160,18 @@ class S4Layer(SSMLayer):
             kdt, (hidden,), minval=math.log(dt_min), maxval=math.log(dt_max)
         )
         self.d = jax.random.normal(kd, (hidden,))
+
+    @classmethod
+    def from_config(cls, config: S4Config, *, key: PRNGKeyArray) -> "S4Layer":
+        """The layer of `config` (`models.S4Config`)."""
+        return cls(
+            config.hidden,
+            config.state,
+            dt_min=config.dt_min,
+            dt_max=config.dt_max,
+            init=config.init,
+            key=key,
+        )
 
     def lam(self) -> Complex[Array, "hidden modes"]:
         return jax.lax.complex(-jnp.exp(self.log_lambda_re), self.lambda_im)

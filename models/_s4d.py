@@ -7,8 +7,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
+from models._config import S4DConfig
 from models._conv import causal_conv
-from models._layer import SSMLayer
+from models._layer import AbstractSSMLayer
 
 __all__ = ["S4DLayer", "s4d_init", "zoh", "s4d_kernel"]
 
@@ -51,7 +52,7 @@ def s4d_kernel(
     return 2.0 * jnp.real((c * b_bar) @ vandermonde)
 
 
-class S4DLayer(SSMLayer):
+class S4DLayer(AbstractSSMLayer):
     """H independent SISO diagonal SSMs, one per channel, applied by FFT convolution.
 
     A = -exp(log_a_re) + i a_im (real part kept negative), B = 1, C ~ CN(0, 1), D ~ N(0, 1),
@@ -78,6 +79,18 @@ class S4DLayer(SSMLayer):
             kdt, (hidden,), minval=math.log(dt_min), maxval=math.log(dt_max)
         )
         self.d = jax.random.normal(kd, (hidden,))
+
+    @classmethod
+    def from_config(cls, config: S4DConfig, *, key: PRNGKeyArray) -> "S4DLayer":
+        """The layer of `config` (`models.S4DConfig`)."""
+        return cls(
+            config.hidden,
+            config.state,
+            dt_min=config.dt_min,
+            dt_max=config.dt_max,
+            init=config.init,
+            key=key,
+        )
 
     def a(self) -> Complex[Array, "hidden modes"]:
         return jax.lax.complex(-jnp.exp(self.log_a_re), self.a_im)

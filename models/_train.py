@@ -57,7 +57,7 @@ import optax
 
 from models._config import ModelConfig
 from models._errors import ConfigError
-from models._layer import SSMLayer
+from models._layer import AbstractSSMLayer
 from models._registry import apply, build
 
 __all__ = [
@@ -266,8 +266,8 @@ def _is_readout(field: str) -> bool:
 def ssm_labels(model: Any) -> Any:
     """Label every array of a model "ssm", "other" or "frozen".
 
-    A leaf is "ssm" when it sits in a field of an `SSMLayer` module (models/_layer.py) that holds
-    SSM parameters: the fields named in the layer class's `ssm_params` ClassVar if it has one,
+    A leaf is "ssm" when it sits in a field of an `AbstractSSMLayer` (models/_layer.py) that
+    holds SSM parameters: the fields named in the layer class's `ssm_params` ClassVar if it has one,
     else every field except the readout C and skip D (names "c", "d", "c_*", "d_*", any case):
     the discretisation step, the state matrix A or its eigenvalues, and B, i.e. the S4 recipe's
     dt, A, B and the LRU's recurrent parameters nu, theta, gamma and B. A leaf is "frozen" when
@@ -281,7 +281,7 @@ def ssm_labels(model: Any) -> Any:
     """
 
     def is_layer(node: Any) -> bool:
-        return isinstance(node, SSMLayer)
+        return isinstance(node, AbstractSSMLayer)
 
     label_of: dict[int, str] = {}
     for layer in jax.tree.leaves(model, is_leaf=is_layer):

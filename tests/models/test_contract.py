@@ -58,6 +58,24 @@ def test_registry_names():
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_each_model_is_a_config_class_and_a_final_layer_built_from_it(name):
+    cfg = models.config(name, **SMALL)
+    assert type(cfg) is models.config_class(name)
+    layer = models.layer(cfg, key=jax.random.key(0))
+    assert isinstance(layer, models.AbstractSSMLayer)
+    again = type(layer).from_config(cfg, key=jax.random.key(0))
+    assert eqx.tree_equal(layer, again)
+    assert layer(jnp.ones((5, SMALL["hidden"]))).shape == (5, SMALL["hidden"])
+    others = [type(models.layer(models.config(n, **SMALL), key=jax.random.key(0))) for n in NAMES]
+    assert not any(issubclass(o, type(layer)) for o in others if o is not type(layer))
+
+
+def test_the_abstract_layer_cannot_be_built():
+    with pytest.raises(TypeError, match="abstract"):
+        models.AbstractSSMLayer()
+
+
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("head", ["classification", "regression"])
 def test_output_shape_and_determinism(name, head):
     x, mask = _batch()
