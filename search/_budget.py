@@ -45,6 +45,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from spaces import Measured, predict_seconds
+from studies import trial_id_of
 from studies._errors import StudyError
 from studies._status import study_cost_s, trial_cost_s, trial_wall_s
 
@@ -299,8 +300,8 @@ class Budget:
         self.remaining_s = self.budget_s - self.spent_s
         measured = []
         for t in trials:
-            if t._trial_id in own:
-                self._used[t._trial_id] = trial_cost_s(t, now)
+            if trial_id_of(t) in own:
+                self._used[trial_id_of(t)] = trial_cost_s(t, now)
             if t.state in (TrialState.COMPLETE, TrialState.PRUNED):
                 params = dict(t.params)
                 m = measurement(t, self.shape_of(params), self.units(params))
@@ -347,7 +348,7 @@ class Budget:
         """The waiting trials of `ordered` that fit (in that order); those that do not are
         counted as skipped and block the run (`blocked`)."""
         fits = [t for t in ordered if self.fits(params_of(t), own, compiled)]
-        skipped = {t._trial_id for t in ordered} - {t._trial_id for t in fits}
+        skipped = {trial_id_of(t) for t in ordered} - {trial_id_of(t) for t in fits}
         if skipped:
             self.skipped |= skipped
             self.blocked = True

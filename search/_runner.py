@@ -61,6 +61,7 @@ from search._batching import ShapeKeys, first_new_shape, preference_order, waiti
 from search._budget import Budget, Deadline, PointUnits, stopped_at_budget
 from search._ray import worker_env
 from search._worker import BUDGET_REASON, STOP_AT_ATTR, TrialWorker, WorkerSpec
+from studies import storage_of, trial_id_of
 from studies._errors import StudyError
 from studies._status import device_factor, study_status
 from studies._storage import retrying
@@ -171,7 +172,7 @@ class Runner:
         stop: threading.Event | None = None,
     ) -> None:
         self.study = study
-        self.storage = study._storage
+        self.storage = storage_of(study)
         self.settings = settings
         self.space = space
         self.spec = spec
@@ -279,7 +280,7 @@ class Runner:
         prefer other shapes."""
         if not self.options.compile_ahead or self.options.batch_trials > 1:
             return None
-        waiting = [t for t in self._waiting_seen if t._trial_id not in taken]
+        waiting = [t for t in self._waiting_seen if trial_id_of(t) not in taken]
         if actor in self.coming:
             if any(self.shape_of(waiting_params(t)) == self.coming[actor] for t in waiting):
                 return None
@@ -313,7 +314,7 @@ class Runner:
             return [self.study.ask()]
         trials = [trial]
         if self.options.batch_trials > 1:
-            shape = self.batch_of(_params_of(self.storage, trial._trial_id))
+            shape = self.batch_of(_params_of(self.storage, trial_id_of(trial)))
             if shape is not None:
 
                 def same_shape(waiting: list[Any]) -> list[Any]:
@@ -421,7 +422,7 @@ class Runner:
         asked = self._asking  # a new suggestion, not a waiting trial
         for trial in trials:
             self._db(
-                lambda t=trial: record_heartbeat(self.storage, t._trial_id),
+                lambda t=trial: record_heartbeat(self.storage, trial_id_of(t)),
                 f"record a heartbeat of trial {trial.number}",
             )
             try:
@@ -434,7 +435,7 @@ class Runner:
             except Exception as exc:
                 self._db(
                     lambda t=trial, e=exc: fail_trial(
-                        self.study, t._trial_id, f"cannot suggest parameters: {e}"
+                        self.study, trial_id_of(t), f"cannot suggest parameters: {e}"
                     ),
                     f"fail trial {trial.number}",
                 )
@@ -444,8 +445,8 @@ class Runner:
                 if asked and not self.budget.fits(params, own, compiled):
                     self._park(trial)
                     continue
-                self.budget.started(trial._trial_id, params, compiled)
-            ids.append(trial._trial_id)
+                self.budget.started(trial_id_of(trial), params, compiled)
+            ids.append(trial_id_of(trial))
             params_list.append(params)
             shape = self.shape_of(params)
             if shape is not None:
@@ -469,11 +470,11 @@ class Runner:
         from optuna.trial import TrialState
 
         self._db(
-            lambda: self.storage.set_trial_state_values(trial._trial_id, TrialState.WAITING),
+            lambda: self.storage.set_trial_state_values(trial_id_of(trial), TrialState.WAITING),
             f"put trial {trial.number} back",
         )
         if self.budget is not None:
-            self.budget.parked(trial._trial_id)
+            self.budget.parked(trial_id_of(trial))
 
     def _worker_died(self, slot: _Slot, reason: str) -> None:
         self.counters.worker_deaths += 1
@@ -595,7 +596,7 @@ class Runner:
             lambda: self.study.get_trials(deepcopy=False, states=(TrialState.WAITING,)),
             "read the waiting trials",
         )
-        return self.budget.still_skipped(t._trial_id for t in waiting)
+        return self.budget.still_skipped(trial_id_of(t) for t in waiting)
 
     def _loop(self) -> None:
         import ray

@@ -312,6 +312,7 @@ class TrialWorker:
         """
         import optuna
 
+        from studies import storage_of
         from studies._status import DEVICES_ATTR, device_factor
         from studies._storage import is_outage
         from studies._study import set_trial_attrs
@@ -322,7 +323,7 @@ class TrialWorker:
         devices = device_factor(self.spec.device_share)
         self._db(
             lambda: set_trial_attrs(
-                study._storage,
+                storage_of(study),
                 trial_id,
                 {"node": self.node, DEVICES_ATTR: devices},
                 {"ssmtune:pid": os.getpid()},
@@ -363,7 +364,9 @@ class TrialWorker:
     @staticmethod
     def _past_deadline(study: Any, trial_id: int) -> bool:
         """Whether the runner's deadline of the trial (`STOP_AT_ATTR`) has passed."""
-        stop_at = study._storage.get_trial(trial_id).system_attrs.get(STOP_AT_ATTR)
+        from studies import storage_of
+
+        stop_at = storage_of(study).get_trial(trial_id).system_attrs.get(STOP_AT_ATTR)
         return stop_at is not None and time.time() >= float(stop_at)
 
     def _db(self, call: Callable[[], Any], what: str) -> Any:
@@ -425,6 +428,7 @@ class TrialWorker:
         attrs: dict[str, Any],
         reason: str | None = None,
     ) -> dict[str, Any]:
+        from studies import storage_of
         from studies._study import finish_trial
 
         self._best.pop(trial_id, None)
@@ -433,7 +437,7 @@ class TrialWorker:
         if reason is not None:
             attrs = {**attrs, "fail_reason": reason}
             summary["fail_reason"] = reason
-        storage = self.study()._storage
+        storage = storage_of(self.study())
         flush = self._unreported.pop(trial_id, None)
         if flush is not None:
             self._db(lambda: _ignore_finished(flush), f"report the evaluations of trial {trial_id}")

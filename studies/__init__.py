@@ -36,6 +36,7 @@ from studies._expected import (
     trials_to_within,
 )
 from studies._note import Verdict, update_note
+from studies._optuna_internals import storage_of, trial_id_of
 from studies._query import load_studies
 from studies._report import DEFAULT_WITHIN, report, study_summary, write_report
 from studies._status import (
@@ -90,6 +91,8 @@ __all__ = [
     "device_factor",
     "DEVICES_ATTR",
     "StudyError",
+    "storage_of",
+    "trial_id_of",
     # answers from the studies (report worker)
     "best_trials",
     "trial_record",

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from studies import _optuna_internals as optuna_internals
 from studies._errors import StudyError
 from studies._note import update_note
 from studies._query import metric_of
@@ -443,65 +444,30 @@ def pop_waiting(
     import optuna
     from optuna.trial import TrialState
 
-    if not _has_waiting(study):  # one cheap query before loading any trial
-        return None
+    storage = optuna_internals.storage_of(study)
+    if not optuna_internals.has_waiting(storage, optuna_internals.study_id_of(study)):
+        return None  # one cheap query before loading any trial
     waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
     for t in waiting if order is None else order(waiting):
-        if _transition(study._storage, t._trial_id, TrialState.RUNNING, (TrialState.WAITING,)):
-            return optuna.Trial(study, t._trial_id)
+        trial_id = optuna_internals.trial_id_of(t)
+        if optuna_internals.transition(
+            storage, trial_id, TrialState.RUNNING, (TrialState.WAITING,)
+        ):
+            return optuna.Trial(study, trial_id)
     return None
-
-
-def _has_waiting(study: optuna.Study) -> bool:
-    import sqlalchemy
-
-    sql = sqlalchemy.text(
-        "SELECT 1 FROM trials WHERE study_id = :sid AND state = 'WAITING' LIMIT 1"
-    )
-    with _rdb(study._storage).engine.connect() as con:
-        return con.execute(sql, {"sid": study._study_id}).first() is not None
 
 
 def count_originals(study: optuna.Study) -> int:
     """The study's trials that are not retries (no user attribute ``retry_of``), counted by one
     SQL query instead of loading every trial."""
-    import sqlalchemy
-
-    sql = sqlalchemy.text(
-        "SELECT COUNT(*) FROM trials t WHERE t.study_id = :sid AND NOT EXISTS ("
-        "SELECT 1 FROM trial_user_attributes a WHERE a.trial_id = t.trial_id "
-        "AND a.key = 'retry_of')"
+    return optuna_internals.count_originals(
+        optuna_internals.storage_of(study), optuna_internals.study_id_of(study)
     )
-    with _rdb(study._storage).engine.connect() as con:
-        return int(con.execute(sql, {"sid": study._study_id}).scalar_one())
-
-
-def _transition(storage: Any, trial_id: int, to: Any, from_states: tuple[Any, ...]) -> bool:
-    """Set trial `trial_id` to state `to` if it is in one of `from_states`; atomic."""
-    with _rdb(storage).engine.begin() as con:
-        return _set_state(con, trial_id, to, from_states)
-
-
-def _set_state(con: Any, trial_id: int, to: Any, from_states: tuple[Any, ...]) -> bool:
-    """The compare-and-set of a trial's state on connection (or session) `con`: one
-    conditional UPDATE, which also stamps the start (RUNNING) or the end (a final state).
-    Returns whether the trial was in one of `from_states`."""
-    from datetime import datetime
-
-    import sqlalchemy
-
-    column = "datetime_start" if to.name == "RUNNING" else "datetime_complete"
-    names = ", ".join(f"'{s.name}'" for s in from_states)
-    sql = sqlalchemy.text(
-        f"UPDATE trials SET state = :to, {column} = :now "
-        f"WHERE trial_id = :id AND state IN ({names})"
-    )
-    return con.execute(sql, {"to": to.name, "now": datetime.now(), "id": trial_id}).rowcount == 1
 
 
 def record_heartbeat(storage: BaseStorage, trial_id: int) -> None:
     """Mark trial `trial_id` as alive now (Optuna's heartbeat table, RDB storage)."""
-    _rdb(storage).record_heartbeat(trial_id)
+    optuna_internals.rdb(storage).record_heartbeat(trial_id)
 
 
 def stale_trials(
@@ -517,45 +483,22 @@ def stale_trials(
 
     from optuna.trial import TrialState
 
-    storage = _rdb(study._storage)
-    # Optuna's own staleness query (the heartbeat table is Optuna's), with our grace period.
-    saved = (storage.heartbeat_interval, storage.grace_period)
-    storage.heartbeat_interval, storage.grace_period = max(1, int(grace_s) // 2), int(grace_s)
-    try:
-        stale = set(storage._get_stale_trial_ids(study._study_id))
-    finally:
-        storage.heartbeat_interval, storage.grace_period = saved
+    storage = optuna_internals.storage_of(study)
+    trial_id = optuna_internals.trial_id_of
+    stale = optuna_internals.heartbeat_stale_ids(
+        storage, optuna_internals.study_id_of(study), grace_s
+    )
     running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    with_beat = set(_heartbeat_trial_ids(storage, [t._trial_id for t in running]))
+    with_beat = set(optuna_internals.heartbeat_trial_ids(storage, [trial_id(t) for t in running]))
     limit = datetime.now() - timedelta(seconds=grace_s)
     for t in running:
         if (
-            t._trial_id not in with_beat
+            trial_id(t) not in with_beat
             and t.datetime_start is not None
             and t.datetime_start < limit
         ):
-            stale.add(t._trial_id)
+            stale.add(trial_id(t))
     return sorted(stale - set(exclude))
-
-
-def _rdb(storage: Any) -> Any:
-    """The RDB storage under Optuna's in-process cache wrapper."""
-    return getattr(storage, "_backend", storage)
-
-
-def _heartbeat_trial_ids(storage: BaseStorage, trial_ids: list[int]) -> list[int]:
-    if not trial_ids:
-        return []
-    import sqlalchemy
-
-    with storage.engine.connect() as con:
-        rows = con.execute(
-            sqlalchemy.text(
-                "SELECT trial_id FROM trial_heartbeats WHERE trial_id IN :ids"
-            ).bindparams(sqlalchemy.bindparam("ids", expanding=True)),
-            {"ids": trial_ids},
-        )
-        return [r[0] for r in rows]
 
 
 def fail_trial(
@@ -588,11 +531,13 @@ def fail_trial(
     from optuna.trial import TrialState
 
     reason = " ".join(str(reason).split())[:500]
+    storage = optuna_internals.storage_of(study)
     retry = None
     if requeue:
-        retry = (study._study_id, _retry_template(study._storage.get_trial(trial_id), count))
+        template = _retry_template(storage.get_trial(trial_id), count)
+        retry = (optuna_internals.study_id_of(study), template)
     return _end(
-        study._storage,
+        storage,
         trial_id,
         TrialState.FAIL,
         (TrialState.RUNNING, TrialState.WAITING),
@@ -614,9 +559,8 @@ def set_trial_attrs(
     Raises:
         optuna.exceptions.UpdateFinishedTrialError: the trial has finished.
     """
-    inner = _rdb(storage)
-    with _session(inner) as session:
-        _write_attrs(inner, session, trial_id, attrs, system or {})
+    with optuna_internals.transaction(storage) as session:
+        optuna_internals.write_attrs(storage, session, trial_id, attrs, system or {})
 
 
 def finish_trial(
@@ -641,7 +585,7 @@ def finish_trial(
     from optuna.trial import TrialState
 
     if state == TrialState.PRUNED and value is None:
-        steps = _rdb(storage).get_trial(trial_id).intermediate_values
+        steps = optuna_internals.rdb(storage).get_trial(trial_id).intermediate_values
         last = steps[max(steps)] if steps else None
         value = last if last is not None and math.isfinite(last) else None
     return _end(storage, trial_id, state, (TrialState.RUNNING,), value, attrs or {})
@@ -662,27 +606,20 @@ def _end(
     transaction; roll it all back and return False when the trial was in no state of
     `from_states`."""
     import optuna
-    from optuna.storages._rdb import models as rdb_models
 
-    inner = _rdb(storage)
     try:
-        with _session(inner, ignore_integrity_error=False) as session:
+        with optuna_internals.transaction(storage, ignore_integrity_error=False) as session:
             if retry is not None:
                 # the lock Optuna takes to number a new trial, taken first (PostgreSQL; on
                 # SQLite the first write below locks the whole database until the commit)
-                rdb_models.StudyModel.find_or_raise_by_id(retry[0], session, for_update=True)
-            _write_attrs(inner, session, trial_id, attrs, {})
-            if not _set_state(session, trial_id, state, from_states):
+                optuna_internals.lock_study(session, retry[0])
+            optuna_internals.write_attrs(storage, session, trial_id, attrs, {})
+            if not optuna_internals.set_state(session, trial_id, state, from_states):
                 raise optuna.exceptions.UpdateFinishedTrialError(f"trial {trial_id} finished")
             if value is not None:
-                stored, kind = rdb_models.TrialValueModel.value_to_stored_repr(float(value))
-                session.add(
-                    rdb_models.TrialValueModel(
-                        trial_id=trial_id, objective=0, value=stored, value_type=kind
-                    )
-                )
+                optuna_internals.add_value(session, trial_id, value)
             if retry is not None:
-                inner._get_prepared_new_trial(retry[0], retry[1], session)
+                optuna_internals.add_trial(storage, session, retry[0], retry[1])
                 session.flush()
                 fault_point("requeue-before-commit")
     except optuna.exceptions.UpdateFinishedTrialError:
@@ -690,26 +627,6 @@ def _end(
     if retry is not None:
         fault_point("requeue-after-commit")
     return True
-
-
-def _session(storage: Any, *, ignore_integrity_error: bool = True) -> Any:
-    """One Optuna session of RDB `storage`: committed on success, rolled back on an error."""
-    from optuna.storages._rdb.storage import _create_scoped_session
-
-    return _create_scoped_session(storage.scoped_session, ignore_integrity_error)
-
-
-def _write_attrs(
-    storage: Any, session: Any, trial_id: int, attrs: dict[str, Any], system: dict[str, Any]
-) -> None:
-    from optuna.storages._rdb import models as rdb_models
-
-    for model, values in (
-        (rdb_models.TrialUserAttributeModel, attrs),
-        (rdb_models.TrialSystemAttributeModel, system),
-    ):
-        for key, value in values.items():
-            storage._set_trial_attr_without_commit(session, model, trial_id, key, value)
 
 
 def retries_of(trial: FrozenTrial) -> int:
@@ -738,7 +655,7 @@ def _retry_template(trial: FrozenTrial, count: bool) -> FrozenTrial:
         user_attrs={"retry_of": trial.number},
         system_attrs=system_attrs,
     )
-    new._validate()
+    optuna_internals.validate(new)
     return new
 
 
@@ -752,9 +669,9 @@ def retry_trial(study: optuna.Study, trial: FrozenTrial, *, count: bool = True) 
     The runner fails a trial and queues its retry in one transaction (`fail_trial` with
     `requeue`); this is for a trial that has already failed (`requeue_lost`).
     """
-    storage = study._storage
+    storage = optuna_internals.storage_of(study)
     trial_id = storage.create_new_trial(
-        study._study_id, template_trial=_retry_template(trial, count)
+        optuna_internals.study_id_of(study), template_trial=_retry_template(trial, count)
     )
     return storage.get_trial_number_from_id(trial_id)
 
@@ -782,7 +699,6 @@ def requeue_lost(study: optuna.Study, points: list[dict[str, Any]]) -> int:
     retries. The check and the new trials are one transaction with the study locked, so two
     runners resuming at once queue each point once.
     """
-    from optuna.storages._rdb import models as rdb_models
     from optuna.trial import TrialState
 
     settled = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.WAITING, TrialState.RUNNING)
@@ -797,30 +713,18 @@ def requeue_lost(study: optuna.Study, points: list[dict[str, Any]]) -> int:
         lost.append(max(trials, key=lambda t: t.number))
     if not lost:
         return 0
-    import sqlalchemy
-
-    inner = _rdb(study._storage)
+    storage = optuna_internals.storage_of(study)
+    study_id = optuna_internals.study_id_of(study)
     queued = 0
-    with _session(inner, ignore_integrity_error=False) as session:
-        rdb_models.StudyModel.find_or_raise_by_id(study._study_id, session, for_update=True)
+    with optuna_internals.transaction(storage, ignore_integrity_error=False) as session:
+        optuna_internals.lock_study(session, study_id)
         # a write first: on SQLite it takes the database's write lock for the transaction,
         # so no other runner queues the same retry between the check and the insert
-        session.execute(
-            sqlalchemy.text("UPDATE studies SET study_name = study_name WHERE study_id = :sid"),
-            {"sid": study._study_id},
-        )
+        optuna_internals.lock_for_write(session, study_id)
         for trial in lost:
-            successor = session.execute(
-                sqlalchemy.text(
-                    "SELECT 1 FROM trial_user_attributes a JOIN trials t "
-                    "ON t.trial_id = a.trial_id WHERE t.study_id = :sid "
-                    "AND a.key = 'retry_of' AND a.value_json = :num LIMIT 1"
-                ),
-                {"sid": study._study_id, "num": json.dumps(trial.number)},
-            ).first()
-            if successor is None:
-                inner._get_prepared_new_trial(
-                    study._study_id, _retry_template(trial, False), session
+            if not optuna_internals.has_retry(session, study_id, trial.number):
+                optuna_internals.add_trial(
+                    storage, session, study_id, _retry_template(trial, False)
                 )
                 queued += 1
     return queued
