@@ -1,7 +1,9 @@
-"""ssmtune models: SSM layers (LinOSS, D-LinOSS, S4, S4D, HOPE, LRU), the shared backbone and
-one registry from model name to config class and layer class."""
+"""ssmtune models: SSM layers (LinOSS, D-LinOSS, S4, S4D, HOPE, LRU), the shared backbone, one
+registry from model name to config class and layer class, and training one config
+(`train`) or K configs that differ only in traced values (`train_batch`)."""
 
 from models._backbone import Backbone
+from models._compile import compilation_cache_dir
 from models._config import (
     DLinOSSConfig,
     HOPEConfig,
@@ -11,18 +13,14 @@ from models._config import (
     S4Config,
     S4DConfig,
 )
+from models._data import fit_config
 from models._errors import ConfigError
 from models._layer import AbstractSSMLayer
+from models._optimizer import descent_gradients, lr_factor, optimizer, ssm_labels
+from models._options import TrainOptions, TrainResult, train_option_names
 from models._registry import apply, build, config, config_class, field_names, layer, names
 from models._scan import resolve_scan
-from models._train import (
-    TrainOptions,
-    TrainResult,
-    fit_config,
-    precompile,
-    train,
-    train_option_names,
-)
+from models._train import precompile, train
 from models._vtrain import batch_key, compile_key, train_batch
 
 __all__ = [
@@ -53,4 +51,9 @@ __all__ = [
     "train_batch",
     "batch_key",
     "compile_key",
+    "ssm_labels",
+    "optimizer",
+    "lr_factor",
+    "descent_gradients",
+    "compilation_cache_dir",
 ]

@@ -1,7 +1,7 @@
 """Vectorized trials: K configs that differ only in traced values, trained as one program.
 
 Trials of a grid often differ only in numbers that `models.train` already feeds to its compiled
-step as arrays (see models/_train.py): the learning rates, weight decays, warmup,
+step as arrays (see models/_train.py and models/_optimizer.py): the learning rates, weight decays, warmup,
 schedule and step budget, and the seed (initialisation, dropout masks, batch order). Such
 trials can share one executable *and* one launch: `train_batch` stacks their parameters,
 optimiser states and hyperparameters along a leading axis and runs the training chunk and the
@@ -31,33 +31,16 @@ config (every field: `dropout` is compiled into the backbone, `models._backbone.
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
-
-import jax
-import jax.numpy as jnp
-import numpy as np
 
 from models._config import ModelConfig
 from models._errors import ConfigError
-from models._train import (
-    TrainOptions,
-    TrainResult,
-    _Batches,
-    _compiled,
-    _device_split,
-    _enable_persistent_cache,
-    _evaluate,
-    _inputs,
-    _make_eval,
-    _make_train_chunk,
-    _peak_memory,
-    _pool,
-    _start,
-    _time_slot,
-)
+from models._loop import Callback, run_members
+from models._options import TrainOptions, TrainResult
+from models._time_channel import with_time_slot
+from models._train import prepare
 
 __all__ = ["train_batch", "batch_key", "compile_key", "TRACED_OPTIONS"]
 
@@ -104,7 +87,7 @@ def compile_key(config: ModelConfig, options: TrainOptions) -> Hashable:
         True
     """
     if not options.include_time:
-        config, options = _time_slot(config), options.replace(include_time=True)
+        config, options = with_time_slot(config), options.replace(include_time=True)
     return batch_key(config, options)
 
 
@@ -139,21 +122,13 @@ def _check_members(
             )
 
 
-def _stack(trees: Sequence[Any]) -> Any:
-    return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
-
-
-def _member(tree: Any, i: int) -> Any:
-    return jax.tree.map(lambda x: x[i], tree)
-
-
 def train_batch(
     configs: Sequence[ModelConfig],
     data: Any,
     options: Sequence[TrainOptions],
     *,
     seeds: Sequence[int],
-    callbacks: Sequence[Callable[[int, float], bool | None] | None] | None = None,
+    callbacks: Sequence[Callback | None] | None = None,
 ) -> list[TrainResult]:
     """Train K members in one vmapped program; one `TrainResult` per member, in order.
 
@@ -187,143 +162,12 @@ def train_batch(
     callbacks = list(callbacks) if callbacks is not None else [None] * k
     if len(callbacks) != k:
         raise ConfigError(f"train_batch(): {len(callbacks)} callbacks for {k} members")
-    checked = [_inputs(configs[0], data, o, s) for o, s in zip(options, seeds, strict=True)]
-    train_split, val_split, test_split = checked[0]
-    _enable_persistent_cache()
-    kind, metric = data.info.kind, data.info.metric
-    maximize = metric == "accuracy"
-
-    starts = [_start(configs[0], o, s) for o, s in zip(options, seeds, strict=True)]
-    m0 = starts[0].model
-    params = _stack([st.model.params for st in starts])
-    opt_state = _stack([st.opt_state for st in starts])
-    bn_state = _stack([st.bn_state for st in starts])
-    hp = jax.device_put(_stack([st.hp for st in starts]))
-    keys = _stack([st.dropout_key for st in starts])
-
-    steps_per_chunk = options[0].eval_every
-    batch = options[0].batch_size
-    train_data = _device_split(train_split)
-    pool = _pool(val_split, test_split)
-    n_val, n_test = val_split.n, test_split.n
-    eval_batch = min(max(n_val, n_test), 2 * batch)
-
-    train_args = (
-        params,
-        opt_state,
-        bn_state,
-        hp,
-        keys,
-        np.int32(0),
-        np.zeros((k, steps_per_chunk, batch), np.int32),
-        np.zeros((k, steps_per_chunk), bool),
-        train_data,
+    members = prepare(configs[0], data, options, seeds, vmapped=True)
+    return run_members(
+        members,
+        metric=data.info.metric,
+        options=options,
+        seeds=seeds,
+        callbacks=callbacks,
+        started=started,
     )
-    eval_args = (params, bn_state, pool, np.zeros(eval_batch, np.int32), np.zeros(eval_batch, bool))
-
-    def make_train() -> Callable[..., Any]:
-        chunk = _make_train_chunk(m0, kind, steps_per_chunk)
-        return jax.vmap(chunk, in_axes=(0, 0, 0, 0, 0, None, 0, 0, None))
-
-    def make_eval() -> Callable[..., Any]:
-        return jax.vmap(_make_eval(m0, kind), in_axes=(0, 0, None, None, None))
-
-    run_chunk, compile_train = _compiled(
-        "vtrain", (m0.structure, kind, steps_per_chunk, k), make_train, train_args
-    )
-    run_eval, compile_eval = _compiled("veval", (m0.structure, kind, k), make_eval, eval_args)
-    compile_s = sum(st.compile_s for st in starts) + compile_train + compile_eval
-
-    def evaluate(start: int, n: int) -> np.ndarray:  # one value per member
-        return _evaluate(run_eval, params, bn_state, pool, eval_batch, start, n)
-
-    batches = [_Batches(train_split.n, batch, np.random.default_rng(s)) for s in seeds]
-    alive = np.ones(k, bool)
-    steps = np.zeros(k, np.int64)
-    history: list[list[tuple[int, float]]] = [[] for _ in range(k)]
-    best_val: list[float | None] = [None] * k
-    best_test: list[float | None] = [None] * k
-    best_step = [0] * k
-    bad_evals = [0] * k
-    status = ["ok"] * k
-    diverged_step: list[int | None] = [None] * k
-    share_s = np.full(k, (time.perf_counter() - started) / k)  # set-up and compilation
-    train_share_s = np.zeros(k)
-    step = 0
-    while alive.any():
-        tick = time.perf_counter()
-        running = alive.copy()
-        n = np.where(running, np.minimum(steps_per_chunk, [o.max_steps - step for o in options]), 0)
-        idx = np.zeros((k, steps_per_chunk, batch), np.int32)
-        for i in np.flatnonzero(running):
-            idx[i, : n[i]] = batches[i].take(int(n[i]))
-        active = np.arange(steps_per_chunk)[None, :] < n[:, None]
-        params, opt_state, bn_state, losses = run_chunk(
-            params, opt_state, bn_state, hp, keys, np.int32(step), idx, active, train_data
-        )
-        losses = np.asarray(losses)
-        train_s = time.perf_counter() - tick
-        train_share_s[running] += train_s / running.sum()
-        step += steps_per_chunk
-        for i in np.flatnonzero(running):
-            bad = np.flatnonzero(~np.isfinite(losses[i, : n[i]]))
-            if bad.size:
-                status[i], diverged_step[i] = "diverged", int(steps[i] + bad[0] + 1)
-                steps[i] = diverged_step[i]
-                alive[i] = False
-            else:
-                steps[i] += n[i]
-        evaluating = alive & running
-        if evaluating.any():
-            vals = evaluate(0, n_val)
-            improved_any = np.zeros(k, bool)
-            stop_early = np.zeros(k, bool)
-            for i in np.flatnonzero(evaluating):
-                val = float(vals[i])
-                if not math.isfinite(val):
-                    status[i], diverged_step[i] = "diverged", int(steps[i])
-                    alive[i] = False
-                    continue
-                history[i].append((int(steps[i]), val))
-                prev = best_val[i]
-                improved = prev is None or (val > prev if maximize else val < prev)
-                bad_evals[i] = 0 if improved else bad_evals[i] + 1
-                stop_early[i] = bad_evals[i] > options[i].patience
-                if not stop_early[i] and (improved or val == prev):
-                    improved_any[i] = True
-                    best_val[i], best_step[i] = val, int(steps[i])
-            if improved_any.any():
-                tests = evaluate(n_val, n_test)
-                for i in np.flatnonzero(improved_any):
-                    best_test[i] = float(tests[i])
-            for i in np.flatnonzero(evaluating & alive):
-                cb = callbacks[i]
-                if cb is not None and cb(int(steps[i]), history[i][-1][1]):
-                    status[i], alive[i] = "pruned", False
-                elif stop_early[i]:
-                    status[i], alive[i] = "early_stopped", False
-                elif steps[i] >= options[i].max_steps:
-                    alive[i] = False
-        share_s[running] += (time.perf_counter() - tick) / running.sum()
-
-    device = jax.devices()[0]
-    peak = _peak_memory(device)
-    return [
-        TrainResult(
-            val=best_val[i],
-            test=best_test[i],
-            metric=metric,
-            status=status[i],
-            steps=int(steps[i]),
-            best_step=int(best_step[i]),
-            wall_s=float(share_s[i]),
-            compile_s=float(compile_s / k),
-            examples_per_s=float(steps[i] * batch / train_share_s[i]) if train_share_s[i] else 0.0,
-            device=str(device.device_kind),
-            device_count=1,
-            peak_mem=peak,
-            diverged_step=diverged_step[i],
-            history=history[i],
-        )
-        for i in range(k)
-    ]

@@ -19,7 +19,6 @@ import models
 from models._dlinoss import STEPS_STD, damped_transition, project_a
 from models._lru import lru_lambda
 from models._s4 import B_CLIP, bilinear, conjugate_pairs, dplr_hippo
-from models._train import _hyperparams, _optimizer, descent_gradients, ssm_labels
 
 
 def _within(value: float, target: float, rel: float = 0.03) -> None:
@@ -65,7 +64,7 @@ def test_lru_gamma_is_a_trained_parameter_initialised_from_lambda():
 
     through_gamma = jax.grad(tied)(*args[:2], *args[3:])
     assert not np.allclose(grads.nu_log, through_gamma, rtol=1e-2)
-    assert ssm_labels(layer).gamma_log == "ssm"
+    assert models.ssm_labels(layer).gamma_log == "ssm"
 
 
 def test_lru_initial_moments_match_the_official_scales():
@@ -186,11 +185,11 @@ def _hope_updates(train_dt: bool, optimizer: str, weight_decay: float):
         return -jnp.take_along_axis(jax.nn.log_softmax(out), y[:, None], axis=-1).mean()
 
     options = models.TrainOptions(lr=1e-2, optimizer=optimizer, weight_decay=weight_decay)
-    tx = _optimizer(_hyperparams(options), ssm_labels(model))
+    tx = models.optimizer(options, model)
     opt_state = tx.init(params)
     new = params
     for _ in range(3):
-        grads = descent_gradients(jax.grad(loss)(new))
+        grads = models.descent_gradients(jax.grad(loss)(new))
         updates, opt_state = tx.update(grads, opt_state, new)
         new = optax.apply_updates(new, updates)
     return model, eqx.combine(new, static), jax.grad(loss)(params)
@@ -200,7 +199,7 @@ def _hope_updates(train_dt: bool, optimizer: str, weight_decay: float):
 def test_hope_delta_is_frozen_by_default(optimizer, weight_decay):
     before, after, grads = _hope_updates(False, optimizer, weight_decay)
     layer0, layer1 = before.blocks[0].layer, after.blocks[0].layer
-    assert ssm_labels(before).blocks[0].layer.log_dt == "frozen"
+    assert models.ssm_labels(before).blocks[0].layer.log_dt == "frozen"
     assert np.all(np.asarray(grads.blocks[0].layer.log_dt) == 0)
     np.testing.assert_array_equal(layer1.log_dt, layer0.log_dt)
     assert not np.allclose(layer1.h, layer0.h)  # the Markov coefficients do train
@@ -208,7 +207,7 @@ def test_hope_delta_is_frozen_by_default(optimizer, weight_decay):
 
 def test_hope_train_dt_trains_delta():
     before, after, grads = _hope_updates(True, "adam", 0.0)
-    assert ssm_labels(before).blocks[0].layer.log_dt == "ssm"
+    assert models.ssm_labels(before).blocks[0].layer.log_dt == "ssm"
     assert np.abs(np.asarray(grads.blocks[0].layer.log_dt)).min() > 0
     assert not np.allclose(after.blocks[0].layer.log_dt, before.blocks[0].layer.log_dt)
 

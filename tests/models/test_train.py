@@ -15,8 +15,9 @@ import pytest
 
 import models
 import tasks
-from models import _train
-from models._train import _Batches, descent_gradients, lr_factor, ssm_labels
+from models._compile import TRACES
+from models._data import Batches
+from models._time_channel import time_encoder, with_time_slot
 
 EVAL_EVERY = 25
 
@@ -28,7 +29,7 @@ def private_compilation_cache(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         path = tmp_path_factory.mktemp("jax-cache")
         mp.setenv("SSMTUNE_CACHE", str(path))
-        yield None if _train._PERSISTENT_CACHE_SET else path
+        yield None if jax.config.jax_compilation_cache_dir else path
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def test_bad_options_raise_config_error(fields):
 
 
 def test_lr_factor_warmup_then_cosine():
-    f = lambda step, cos: float(lr_factor(step, 10.0, 110.0, cos))  # noqa: E731
+    f = lambda step, cos: float(models.lr_factor(step, 10.0, 110.0, cos))  # noqa: E731
     assert f(0, 0.0) == pytest.approx(0.1) and f(9, 0.0) == pytest.approx(1.0)
     assert f(500, 0.0) == 1.0  # constant after the warmup
     assert f(10, 1.0) == pytest.approx(1.0)
@@ -104,15 +105,15 @@ def test_complex_parameters_descend():
     tx, z = optax.adam(0.1), jnp.complex64(0.0)
     state = tx.init(z)
     for _ in range(300):
-        updates, state = tx.update(descent_gradients(jax.grad(loss)(z)), state, z)
+        updates, state = tx.update(models.descent_gradients(jax.grad(loss)(z)), state, z)
         z = optax.apply_updates(z, updates)
     assert abs(complex(z) - target) < 1e-3
     real = {"w": jnp.ones(2)}
-    assert descent_gradients(real)["w"] is real["w"]
+    assert models.descent_gradients(real)["w"] is real["w"]
 
 
 def test_batches_visit_every_case_once_per_epoch():
-    b = _Batches(10, 4, np.random.default_rng(0))
+    b = Batches(10, 4, np.random.default_rng(0))
     idx = b.take(5)  # 20 indices: two full epochs
     assert idx.shape == (5, 4) and idx.dtype == np.int32
     flat = idx.ravel()
@@ -138,7 +139,7 @@ def test_config_that_does_not_fit_raises(basicmotions):
 
 def test_ssm_labels_pick_the_recurrence_parameters(basicmotions):
     model = models.build(tiny(basicmotions), key=jax.random.key(0))
-    labels = ssm_labels(model)
+    labels = models.ssm_labels(model)
     layer = labels.blocks[0].layer
     assert (layer.a_hat, layer.steps, layer.b) == ("ssm", "ssm", "ssm")
     assert (layer.c, layer.d) == ("other", "other")
@@ -176,7 +177,7 @@ def test_persistent_compilation_cache_is_on(basicmotions, private_compilation_ca
     assert cache_dir
     if private_compilation_cache is not None:
         assert cache_dir == str(private_compilation_cache)
-        assert _train.compilation_cache_dir() == private_compilation_cache
+        assert models.compilation_cache_dir() == private_compilation_cache
 
 
 def test_same_seed_same_result(basicmotions):
@@ -189,7 +190,7 @@ def test_same_seed_same_result(basicmotions):
 def test_changing_only_optimiser_scalars_compiles_nothing(basicmotions):
     cfg = tiny(basicmotions)
     models.train(cfg, basicmotions, opts(max_steps=25), seed=0)  # compiled (or cached) here
-    traces = dict(_train._TRACES)
+    traces = dict(TRACES)
     compiles = []
 
     def listener(event, duration, **kwargs):
@@ -207,7 +208,7 @@ def test_changing_only_optimiser_scalars_compiles_nothing(basicmotions):
             assert result.compile_s == 0.0
     finally:
         jax.monitoring.unregister_event_duration_listener(listener)
-    assert dict(_train._TRACES) == traces
+    assert dict(TRACES) == traces
     assert compiles == []
 
 
@@ -215,18 +216,18 @@ def test_precompile_then_train_compiles_nothing(basicmotions):
     cfg = tiny(basicmotions, hidden=24)  # a shape no other test compiles
     options = opts(max_steps=25)
     assert models.precompile(cfg, basicmotions, options, seed=3) > 0
-    traces = dict(_train._TRACES)
+    traces = dict(TRACES)
     assert models.precompile(cfg, basicmotions, options, seed=4) == 0.0
     result = models.train(cfg, basicmotions, options, seed=5)
     assert result.compile_s == 0.0 and result.steps == 25
-    assert dict(_train._TRACES) == traces
+    assert dict(TRACES) == traces
 
 
 def test_threads_asking_for_one_new_shape_compile_it_once(basicmotions):
     import threading
 
     cfg = tiny(basicmotions, hidden=20)
-    traces = dict(_train._TRACES)
+    traces = dict(TRACES)
     seconds: list[float] = []
     start = threading.Barrier(3)
 
@@ -239,8 +240,8 @@ def test_threads_asking_for_one_new_shape_compile_it_once(basicmotions):
         t.start()
     for t in threads:
         t.join()
-    assert _train._TRACES["train"] == traces.get("train", 0) + 1
-    assert _train._TRACES["eval"] == traces.get("eval", 0) + 1
+    assert TRACES["train"] == traces.get("train", 0) + 1
+    assert TRACES["eval"] == traces.get("eval", 0) + 1
     assert len(seconds) == 3 and all(s > 0 for s in seconds)  # the waiters count their wait
 
 
@@ -268,9 +269,9 @@ def test_an_empty_time_channel_changes_nothing(basicmotions, name):
     cfg = tiny(basicmotions, name)
     key = jax.random.key(0)
     model, state = eqx.nn.make_with_state(models.build)(cfg, key=key)
-    wide_model, _ = eqx.nn.make_with_state(models.build)(_train._time_slot(cfg), key=key)
-    wide = _train._time_encoder(wide_model, model.encoder, False)
-    assert _train._time_encoder(wide_model, model.encoder, True).encoder == wide_model.encoder
+    wide_model, _ = eqx.nn.make_with_state(models.build)(with_time_slot(cfg), key=key)
+    wide = time_encoder(wide_model, model.encoder, False)
+    assert time_encoder(wide_model, model.encoder, True).encoder == wide_model.encoder
     x = jnp.asarray(basicmotions.train.x[:4])
     mask = jnp.asarray(basicmotions.train.mask[:4])
     x_wide = jnp.concatenate([jnp.zeros_like(x[..., :1]), x], axis=-1)
@@ -294,11 +295,11 @@ def test_an_empty_time_channel_changes_nothing(basicmotions, name):
 def test_runs_with_and_without_time_share_the_training_step(basicmotions):
     cfg = tiny(basicmotions, hidden=28)
     models.train(cfg, basicmotions, opts(max_steps=25), seed=0)
-    traces = dict(_train._TRACES)
+    traces = dict(TRACES)
     with_time = tiny(basicmotions, include_time=True, hidden=28)
     result = models.train(with_time, basicmotions, opts(max_steps=25, include_time=True), seed=0)
     assert result.steps == 25 and math.isfinite(result.val)
-    assert dict(_train._TRACES) == traces
+    assert dict(TRACES) == traces
     assert result.compile_s == 0.0  # the initialisation is shared too
     key = models.compile_key
     assert key(cfg, opts()) == key(with_time, opts(include_time=True))

@@ -7,7 +7,7 @@ import pytest
 import models
 import tasks
 from models import ConfigError, TrainOptions, batch_key, train_batch
-from models._train import _TRACES
+from models._compile import TRACES
 
 STEPS, EVERY = 20, 10
 
@@ -79,14 +79,14 @@ def test_cost_shares_add_up(data, config):
 
 def test_traced_values_share_one_executable(data, config):
     train_batch([config] * 2, data, [_opts(lr=1e-3), _opts(lr=1e-4)], seeds=[1, 2])
-    before = _TRACES["train"]
+    before = TRACES["train"]
     res = train_batch(
         [config] * 2,
         data,
         [_opts(lr=5e-3, optimizer="adamw", weight_decay=0.01), _opts(lr=2e-3, warmup_steps=5)],
         seeds=[3, 4],
     )
-    assert _TRACES["train"] == before
+    assert TRACES["train"] == before
     assert all(r.compile_s == 0.0 for r in res)
 
 

@@ -1,0 +1,166 @@
+"""How one config is trained (`TrainOptions`: the protocol's settings, validated) and what one
+run measured (`TrainResult`)."""
+
+import dataclasses
+import math
+import typing
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from models._errors import ConfigError
+
+__all__ = ["TrainOptions", "TrainResult", "train_option_names", "STATUSES"]
+
+OPTIMIZERS = ("adam", "adamw")
+SCHEDULES = ("constant", "cosine")
+#: How a run ends (`TrainResult.status`).
+STATUSES = ("ok", "early_stopped", "pruned", "diverged")
+
+
+@typing.no_type_check
+@dataclasses.dataclass(frozen=True)
+class TrainOptions:
+    """How one config is trained; the defaults are the LinOSS benchmark protocol.
+
+    Attributes:
+        lr: learning rate (peak learning rate with a schedule).
+        ssm_lr: learning rate of the SSM parameters (see `ssm_labels`); they also get no
+            weight decay. None: the SSM parameters are treated like all the others.
+        optimizer: "adam" (weight decay, if any, is an L2 term added to the gradient, as
+            PyTorch's Adam) or "adamw" (decoupled weight decay, Loshchilov & Hutter).
+        weight_decay: weight decay coefficient (>= 0).
+        schedule: "constant", or "cosine" (half-cosine decay from `lr` to 0 between the end of
+            the warmup and `max_steps`).
+        warmup_steps: linear warmup from lr / warmup_steps to lr over this many steps (0: none).
+        batch_size: training cases per step.
+        max_steps: the most training steps.
+        eval_every: steps between two evaluations on validation.
+        patience: evaluations in a row without strict improvement that are tolerated; the run
+            stops at the next one (the official `no_val_improvement > 10` for patience 10).
+        include_time: prepend the channel t/L to the input (`tasks.load(include_time=...)`).
+
+    Example:
+        >>> TrainOptions(lr=1e-4, max_steps=2_000).eval_every
+        1000
+    """
+
+    lr: float = 1e-3
+    ssm_lr: float | None = None
+    optimizer: Literal["adam", "adamw"] = "adam"
+    weight_decay: float = 0.0
+    schedule: Literal["constant", "cosine"] = "constant"
+    warmup_steps: int = 0
+    batch_size: int = 32
+    max_steps: int = 100_000
+    eval_every: int = 1_000
+    patience: int = 10
+    include_time: bool = False
+
+    _POSITIVE_INTS: ClassVar[tuple[str, ...]] = ("batch_size", "max_steps", "eval_every")
+    _NON_NEGATIVE_INTS: ClassVar[tuple[str, ...]] = ("warmup_steps", "patience")
+
+    def __post_init__(self) -> None:
+        for name in ("lr", "ssm_lr"):
+            value = getattr(self, name)
+            if value is None and name == "ssm_lr":
+                continue
+            if not _is_number(value) or not math.isfinite(value) or value <= 0:
+                raise ConfigError(f"train option {name} must be a number > 0, got {value!r}")
+            object.__setattr__(self, name, float(value))
+        wd = self.weight_decay
+        if not _is_number(wd) or not math.isfinite(wd) or wd < 0:
+            raise ConfigError(f"train option weight_decay must be a number >= 0, got {wd!r}")
+        object.__setattr__(self, "weight_decay", float(wd))
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(
+                f"train option optimizer must be one of {', '.join(OPTIMIZERS)}; "
+                f"got {self.optimizer!r}"
+            )
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(
+                f"train option schedule must be one of {', '.join(SCHEDULES)}; "
+                f"got {self.schedule!r}"
+            )
+        for name, minimum in [(n, 1) for n in self._POSITIVE_INTS] + [
+            (n, 0) for n in self._NON_NEGATIVE_INTS
+        ]:
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | np.integer)
+                or value < minimum
+            ):
+                raise ConfigError(
+                    f"train option {name} must be an integer >= {minimum}, got {value!r}"
+                )
+            object.__setattr__(self, name, int(value))
+        if not isinstance(self.include_time, bool | np.bool_):
+            raise ConfigError(
+                f"train option include_time must be true or false, got {self.include_time!r}"
+            )
+        object.__setattr__(self, "include_time", bool(self.include_time))
+
+    def replace(self, **fields: Any) -> "TrainOptions":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **fields)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def train_option_names() -> tuple[str, ...]:
+    """The field names of `TrainOptions` (for validating spaces and `--set` keys)."""
+    return tuple(f.name for f in dataclasses.fields(TrainOptions))
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+    """What one training run measured.
+
+    Attributes:
+        val: best validation metric (accuracy in [0, 1], or MSE); None if the run stopped
+            before its first evaluation.
+        test: test metric at the (last) best validation; None likewise.
+        metric: "accuracy" or "mse".
+        status: "ok" (reached max_steps), "early_stopped", "pruned" (the callback asked) or
+            "diverged" (a NaN or infinite loss or validation metric).
+        steps: training steps taken (the diverging step included).
+        best_step: step of the best validation (0 if none).
+        wall_s: seconds spent in `train`, compilation and data transfer included.
+        compile_s: seconds spent tracing and compiling (0.0 when every step function came
+            from the in-process cache).
+        examples_per_s: training cases per second of the training steps (compilation and
+            evaluation excluded).
+        device: device kind, e.g. "cpu", "NVIDIA H100 80GB HBM3".
+        device_count: devices used (a run uses one device).
+        peak_mem: bytes: the device's peak memory in use on an accelerator (the allocator's
+            figure, process-wide since start), the process's peak resident set size on the
+            CPU; None where neither is known.
+        diverged_step: the step whose loss was not finite (status "diverged"), else None.
+        history: (step, validation metric) at every evaluation.
+    """
+
+    val: float | None
+    test: float | None
+    metric: str
+    status: str
+    steps: int
+    best_step: int
+    wall_s: float
+    compile_s: float
+    examples_per_s: float
+    device: str
+    device_count: int
+    peak_mem: int | None
+    diverged_step: int | None
+    history: list[tuple[int, float]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (JSON-ready)."""
+        out = dataclasses.asdict(self)
+        out["history"] = [[s, v] for s, v in self.history]
+        return out
