@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
+from studies import trial_point
+
 __all__ = ["ShapeKeys", "first_new_shape", "preference_order", "train_batch_objective"]
 
 
@@ -74,12 +76,6 @@ class ShapeKeys:
             return None
 
 
-def waiting_params(trial: Any) -> dict[str, Any]:
-    """The parameters of a WAITING trial (enqueued grid points and retries keep them in the
-    system attribute ``fixed_params``)."""
-    return dict(trial.params or trial.system_attrs.get("fixed_params", {}))
-
-
 def preference_order(
     waiting: Iterable[Any],
     shape_of: Callable[[dict[str, Any]], Hashable | None],
@@ -109,7 +105,7 @@ def preference_order(
     """
 
     def rank(trial: Any) -> int:
-        shape = shape_of(waiting_params(trial))
+        shape = shape_of(trial_point(trial))
         if shape is not None and shape in mine:
             return 0
         if shape is not None and shape in coming:
@@ -179,7 +175,7 @@ def first_new_shape(
         (2, {'h': 2})
     """
     for trial in waiting:
-        params = waiting_params(trial)
+        params = trial_point(trial)
         shape = shape_of(params)
         if shape is not None and shape not in known:
             return shape, params

@@ -134,7 +134,7 @@ class PointUnits:
         self._units: dict[str, float] = {}
 
     def __call__(self, params: dict[str, Any]) -> float:
-        from studies._study import point_key
+        from studies import point_key
 
         key = point_key(params)
         if key not in self._units:
@@ -222,8 +222,8 @@ def check_resume_budget(name: str, budget_hours: Any, *, storage: str | None) ->
     Raises:
         StudyError: a bad budget, or no such study or storage.
     """
+    from studies import load_study
     from studies._storage import default_storage_url, normalize_url, open_storage
-    from studies._study import load_study
 
     check_new_budget(budget_hours, 0.0, name=name)  # a bad number before opening anything
     url = normalize_url(storage or default_storage_url())

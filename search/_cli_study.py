@@ -226,8 +226,8 @@ def status(
 ) -> None:
     """Where one study stands: trials per state, best value and parameters, cost so far."""
     from search._progress import format_value
+    from studies import load_study
     from studies._status import study_status
-    from studies._study import load_study
 
     s = study_status(load_study(_open(storage), name))
     if as_json:

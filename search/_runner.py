@@ -15,7 +15,7 @@ The loop, in the driver:
    `heartbeat_s` seconds, on behalf of its worker;
 4. when Ray reports a worker dead (process killed, node lost), fail its trial with the reason
    and queue a retry with the same parameters while the trial has retries left
-   (`--max-retries`), both in one transaction (`studies._study.fail_trial` with `requeue`), so
+   (`--max-retries`), both in one transaction (`studies.fail_trial` with `requeue`), so
    no kill of the runner at any instant loses the grid point; start a new worker in its place
    (a worker that dies while starting is replaced too, at most `START_ATTEMPTS` times per
    worker asked for);
@@ -57,15 +57,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from search._batching import ShapeKeys, first_new_shape, preference_order, waiting_params
+from search._batching import ShapeKeys, first_new_shape, preference_order
 from search._budget import Budget, Deadline, PointUnits, stopped_at_budget
 from search._ray import worker_env
 from search._worker import BUDGET_REASON, STOP_AT_ATTR, TrialWorker, WorkerSpec
-from studies import storage_of, trial_id_of
-from studies._errors import StudyError
-from studies._status import device_factor, study_status
-from studies._storage import retrying
-from studies._study import (
+from studies import (
     StudySettings,
     count_originals,
     fail_trial,
@@ -75,7 +71,13 @@ from studies._study import (
     retries_of,
     set_trial_attrs,
     stale_trials,
+    storage_of,
+    trial_id_of,
+    trial_point,
 )
+from studies._errors import StudyError
+from studies._status import device_factor, study_status
+from studies._storage import retrying
 
 __all__ = ["RunOptions", "Runner", "heartbeat_seconds"]
 
@@ -282,7 +284,7 @@ class Runner:
             return None
         waiting = [t for t in self._waiting_seen if trial_id_of(t) not in taken]
         if actor in self.coming:
-            if any(self.shape_of(waiting_params(t)) == self.coming[actor] for t in waiting):
+            if any(self.shape_of(trial_point(t)) == self.coming[actor] for t in waiting):
                 return None
             del self.coming[actor]  # its trials went elsewhere: look for another shape
         known = set().union(*self.compiled.values(), self.coming.values())
@@ -314,15 +316,15 @@ class Runner:
             return [self.study.ask()]
         trials = [trial]
         if self.options.batch_trials > 1:
-            shape = self.batch_of(_params_of(self.storage, trial_id_of(trial)))
+            shape = self.batch_of(trial_point(self.storage.get_trial(trial_id_of(trial))))
             if shape is not None:
 
                 def same_shape(waiting: list[Any]) -> list[Any]:
-                    return [t for t in waiting if self.batch_of(_fixed_params(t)) == shape]
+                    return [t for t in waiting if self.batch_of(trial_point(t)) == shape]
 
                 while len(trials) < self.options.batch_trials:
                     if self.budget is not None:
-                        self.budget.taking(_fixed_params(trials[-1]), self._compiled(actor))
+                        self.budget.taking(trial_point(trials[-1]), self._compiled(actor))
                     more = pop_waiting(self.study, order=self._affordable(same_shape, actor))
                     if more is None:
                         break
@@ -347,7 +349,7 @@ class Runner:
 
         def affordable(waiting: list[Any]) -> list[Any]:
             own, compiled = self._own_trials(), self._compiled(actor)
-            return budget.affordable(order(waiting), own, compiled, waiting_params)
+            return budget.affordable(order(waiting), own, compiled, trial_point)
 
         return affordable
 
@@ -813,14 +815,6 @@ def _own_node_alive(timeout_s: float = 10.0) -> bool:
     thread.start()
     thread.join(timeout_s)
     return bool(answer and answer[0])
-
-
-def _fixed_params(trial: Any) -> dict[str, Any]:
-    return dict(trial.params or trial.system_attrs.get("fixed_params", {}))
-
-
-def _params_of(storage: Any, trial_id: int) -> dict[str, Any]:
-    return _fixed_params(storage.get_trial(trial_id))
 
 
 def default_workers(cpus: float, gpus: float, cpus_per_trial: float, gpus_per_trial: float) -> int:

@@ -19,17 +19,7 @@ from search._budget import check_new_budget
 from search._ray import cluster_is_local, is_remote_address, ray_session
 from search._runner import Runner, RunOptions, default_workers, heartbeat_seconds
 from search._worker import DEFAULT_OBJECTIVE, WorkerSpec
-from studies._errors import StudyError
-from studies._note import update_note
-from studies._status import study_cost_s
-from studies._storage import (
-    default_storage_url,
-    is_sqlite,
-    mask_url,
-    normalize_url,
-    open_storage,
-)
-from studies._study import (
+from studies import (
     PRUNERS,
     SAMPLERS,
     StudySettings,
@@ -41,6 +31,16 @@ from studies._study import (
     load_study,
     name_objective,
     requeue_lost,
+)
+from studies._errors import StudyError
+from studies._note import update_note
+from studies._status import study_cost_s
+from studies._storage import (
+    default_storage_url,
+    is_sqlite,
+    mask_url,
+    normalize_url,
+    open_storage,
 )
 
 __all__ = ["StudyRequest", "plan_study", "start_study", "resume_study"]

@@ -7,7 +7,7 @@ a worker pays data loading once and compilation once per model shape, not once p
 The worker talks to the study itself: it reports the validation metric at every evaluation
 (`trial.report(val, step)`, step = training step), asks the pruner (`trial.should_prune()`),
 writes the trial's cost attributes and its final state, in one transaction and only while the
-trial is still RUNNING (`studies._study.finish_trial`). A finished trial is therefore in the
+trial is still RUNNING (`studies.finish_trial`). A finished trial is therefore in the
 database the moment training ends, whatever happens to the runner afterwards. The
 runner only hands out trials, keeps their heartbeats and handles workers that die.
 
@@ -225,8 +225,8 @@ class TrialWorker:
         if self._study is None:
             import optuna
 
+            from studies import make_pruner
             from studies._storage import open_storage
-            from studies._study import make_pruner
 
             storage = open_storage(self.spec.storage_url)
             self._study = optuna.load_study(
@@ -312,10 +312,9 @@ class TrialWorker:
         """
         import optuna
 
-        from studies import storage_of
+        from studies import set_trial_attrs, storage_of
         from studies._status import DEVICES_ATTR, device_factor
         from studies._storage import is_outage
-        from studies._study import set_trial_attrs
 
         study = self._db(self.study, "open the study")
         trial = self._db(lambda: optuna.Trial(study, trial_id), f"load trial {trial_id}")
@@ -428,8 +427,7 @@ class TrialWorker:
         attrs: dict[str, Any],
         reason: str | None = None,
     ) -> dict[str, Any]:
-        from studies import storage_of
-        from studies._study import finish_trial
+        from studies import finish_trial, storage_of
 
         self._best.pop(trial_id, None)
         self._over_budget.discard(trial_id)

@@ -14,7 +14,7 @@ of 2,045 characters (``dashboard:note_str:0``, ``:1``, ...). Each is one call of
 without locking it and writes one attribute row: on PostgreSQL it locks that row only, on SQLite
 it holds the database's write lock for that statement alone (waiting at most the busy timeout of
 `studies._storage`). It never holds a lock while waiting for another, so it cannot deadlock with
-the runner's exactly-once bookkeeping (`studies._study`), which locks the study row first.
+the runner's exactly-once bookkeeping (`studies._trials`), which locks the study row first.
 The version makes the dashboard refuse a user's edit made on an older version instead of
 overwriting ours. Two writers at the same moment (a run ending while `compare` writes its
 verdict) may lose one's section until it is written again: the note is a display; the study's

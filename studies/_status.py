@@ -18,7 +18,8 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from studies._study import StudySettings, failed_by_config, superseded
+from studies._settings import StudySettings
+from studies._trials import failed_by_config, superseded
 
 if TYPE_CHECKING:
     import optuna

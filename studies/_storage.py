@@ -297,7 +297,7 @@ def retrying(
     is unreachable (`is_outage`), for at most `outage_s` seconds (default `outage_seconds()`).
 
     Use it only for calls that may run twice: reads, heartbeats, and the compare-and-set
-    writes of `studies._study` (a write that committed before the connection dropped fails
+    writes of `studies._trials` (a write that committed before the connection dropped fails
     its compare-and-set on the second try and reports "already done").
 
     Args:

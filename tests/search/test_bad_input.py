@@ -308,8 +308,8 @@ MENTIONS = {
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The working folder every case starts from (copied per case)."""
     from search._start import plan_study
+    from studies import create_or_continue
     from studies._storage import open_storage
-    from studies._study import create_or_continue
 
     d = tmp_path_factory.mktemp("template")
     request = plan_study(

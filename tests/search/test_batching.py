@@ -18,7 +18,7 @@ import spaces
 from search._batching import ShapeKeys, first_new_shape, preference_order
 from search._start import start_study
 from search._worker import TrialContext, TrialOutcome
-from studies._study import point_key
+from studies import point_key
 
 GRID_TOML = str(Path(__file__).parents[2] / "benchmarks" / "tuning-grid.toml")
 PROTOCOL = {"max_steps": 20, "eval_every": 10, "patience": 10}

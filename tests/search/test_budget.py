@@ -18,9 +18,9 @@ from optuna.trial import TrialState
 import spaces
 from search._start import resume_study, start_study
 from search._worker import BUDGET_REASON
+from studies import point_key
 from studies._errors import StudyError
 from studies._status import study_cost_s
-from studies._study import point_key
 from tests.search._fakes import price_of
 
 pytestmark = pytest.mark.usefixtures("ray_local")

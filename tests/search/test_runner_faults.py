@@ -22,7 +22,7 @@ import pytest
 from optuna.trial import TrialState
 
 import spaces
-from studies._study import FAULT_ENV, point_key
+from studies import FAULT_ENV, point_key
 
 ROOT = Path(__file__).parents[2]
 SPACE = str(ROOT / "spaces" / "examples" / "small-linoss.toml")

@@ -16,7 +16,7 @@ import pytest
 from optuna.trial import TrialState
 
 import spaces
-from studies._study import point_key
+from studies import point_key
 from tests.search._cli import run_main
 
 ROOT = Path(__file__).parents[2]
@@ -63,8 +63,8 @@ def test_other_settings_for_an_existing_name_are_refused(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     from search._start import plan_study
+    from studies import create_or_continue
     from studies._storage import open_storage
-    from studies._study import create_or_continue
 
     request = plan_study(task="basicmotions", space=SPACE, name="x")
     create_or_continue(open_storage(sqlite_url), "x", request["settings"])

@@ -18,7 +18,7 @@ from optuna.trial import TrialState
 
 import spaces
 from search._start import resume_study, start_study
-from studies._study import point_key
+from studies import point_key
 from tests.search._fakes import value_of
 
 SPACE = str(Path(__file__).parents[2] / "spaces" / "examples" / "small-linoss.toml")

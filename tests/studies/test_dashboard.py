@@ -22,7 +22,7 @@ import pytest
 
 import studies
 from studies import dashboard_url
-from studies._study import name_objective
+from studies._settings import name_objective
 from tests.studies.conftest import LINOSS_TRIALS
 
 SSMTUNE = str(Path(sys.executable).parent / "ssmtune")

@@ -19,8 +19,8 @@ import sqlalchemy
 import studies
 import studies._note
 from studies import StudySettings, Verdict, create_or_continue, update_note
+from studies._settings import name_objective
 from studies._storage import open_storage
-from studies._study import name_objective
 from tests.studies.conftest import LINOSS_TRIALS, PROTOCOL
 
 SPACE = str(Path(__file__).parents[2] / "spaces" / "examples" / "small-linoss.toml")

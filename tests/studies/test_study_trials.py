@@ -10,10 +10,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from studies import StudyError
-from studies._status import study_status
-from studies._storage import open_storage
-from studies._study import (
+from studies import (
+    StudyError,
     StudySettings,
     create_or_continue,
     default_study_name,
@@ -28,6 +26,8 @@ from studies._study import (
     retry_trial,
     stale_trials,
 )
+from studies._status import study_status
+from studies._storage import open_storage
 
 SETTINGS = StudySettings(
     task="basicmotions",
