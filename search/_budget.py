@@ -222,12 +222,13 @@ def check_resume_budget(name: str, budget_hours: Any, *, storage: str | None) ->
     Raises:
         StudyError: a bad budget, or no such study or storage.
     """
+    from search._policy import study_policy
     from studies import load_study
     from studies._storage import default_storage_url, normalize_url, open_storage
 
     check_new_budget(budget_hours, 0.0, name=name)  # a bad number before opening anything
     url = normalize_url(storage or default_storage_url())
-    study = load_study(open_storage(url, create=False), name)
+    study = load_study(open_storage(url, create=False), name, policy=study_policy)
     spent_h = study_cost_s(study.get_trials(deepcopy=False)) / 3600.0
     check_new_budget(budget_hours, spent_h, name=name)
 

@@ -225,11 +225,12 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Where one study stands: trials per state, best value and parameters, cost so far."""
+    from search._policy import study_policy
     from search._progress import format_value
     from studies import load_study
     from studies._status import study_status
 
-    s = study_status(load_study(_open(storage), name))
+    s = study_status(load_study(_open(storage), name, policy=study_policy))
     if as_json:
         print_json(s)
         return

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from search._budget import check_new_budget
+from search._policy import study_policy
 from search._ray import cluster_is_local, is_remote_address, ray_session
 from search._runner import Runner, RunOptions, default_workers, heartbeat_seconds
 from search._worker import DEFAULT_OBJECTIVE, WorkerSpec
@@ -266,7 +267,7 @@ def _run(
         raise StudyError(_SQLITE_REMOTE.format(url=mask_url(url)))
     storage = open_storage(url, create=request_settings is not None)
     if request_settings is None:  # resume: the settings are the study's
-        study = load_study(storage, name)
+        study = load_study(storage, name, policy=study_policy)
         settings = load_settings(study)
         name_objective(study)  # a study created before objectives were named
         if budget_hours is not None and budget_hours != settings.budget_hours:
@@ -303,7 +304,7 @@ def _run(
             execution["objective"] = objective
         if request_settings is not None:
             settings = replace(settings, execution=execution)
-            study, created = create_or_continue(storage, name, settings)
+            study, created = create_or_continue(storage, name, settings, policy=study_policy)
         else:
             created = False
             study.set_user_attr("execution", execution)
@@ -473,7 +474,7 @@ def resume_study(
     _check_execution(workers, cpus_per_trial, gpus_per_trial, batch_trials)
     _positive_float("budget-hours", budget_hours)
     url = normalize_url(storage or default_storage_url())
-    study = load_study(open_storage(url, create=False), name)
+    study = load_study(open_storage(url, create=False), name, policy=study_policy)
     if budget_hours is not None:  # a budget already spent would stop the run at once
         spent_h = study_cost_s(study.get_trials(deepcopy=False)) / 3600.0
         check_new_budget(budget_hours, spent_h, name=name)

@@ -225,7 +225,7 @@ class TrialWorker:
         if self._study is None:
             import optuna
 
-            from studies import make_pruner
+            from search._policy import make_pruner
             from studies._storage import open_storage
 
             storage = open_storage(self.spec.storage_url)

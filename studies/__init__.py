@@ -48,8 +48,6 @@ from studies._settings import (
     default_study_name,
     load_settings,
     load_study,
-    make_pruner,
-    make_sampler,
     name_objective,
 )
 from studies._status import (
@@ -101,8 +99,6 @@ __all__ = [
     "default_study_name",
     "load_settings",
     "load_study",
-    "make_pruner",
-    "make_sampler",
     "name_objective",
     # the exactly-once bookkeeping of trials (runner and workers)
     "point_key",

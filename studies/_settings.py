@@ -10,11 +10,16 @@ study whose name exists continues it; the settings that define what the study me
 ``val_accuracy`` or ``val_mse`` for the dashboard (`name_objective`), and a new study's
 dashboard note gets its settings (`studies._note`). The bookkeeping of its trials is
 `studies._trials`.
+
+A study records the names of its sampler and pruner; the objects are search policy: the search
+passes a `Policy` (`search.study_policy`) to `create_or_continue` and `load_study` to get a
+study ready to run.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +31,11 @@ from studies._storage import mask_url
 if TYPE_CHECKING:
     import optuna
     from optuna.storages import BaseStorage
+
+#: The sampler and pruner of a study with the given settings (`search.study_policy`).
+Policy = Callable[
+    ["StudySettings"], tuple["optuna.samplers.BaseSampler", "optuna.pruners.BasePruner"]
+]
 
 __all__ = [
     "SAMPLERS",
@@ -39,10 +49,10 @@ __all__ = [
     "load_study",
     "load_settings",
     "study_names",
-    "make_sampler",
-    "make_pruner",
+    "Policy",
 ]
 
+#: The sampler and pruner names a study may record; the search builds them (`search._policy`).
 SAMPLERS = ("grid", "random", "tpe", "gp")
 PRUNERS = ("none", "median", "hyperband")
 #: Settings that define what a study measures: continuing a study requires the same values.
@@ -183,55 +193,6 @@ def default_study_name(task: str, space: str, sampler: str) -> str:
     return f"{task}-{stem}-{sampler}".lower().replace(" ", "_")
 
 
-def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
-    """The Optuna sampler of a study.
-
-    A grid study never asks its sampler for a point (its points are enqueued), so "grid" gets
-    a seeded random sampler as a placeholder: Optuna's GridSampler repeats points when
-    several workers ask at once (measured with Optuna 5.0).
-    """
-    import optuna
-
-    if name in ("grid", "random"):
-        return optuna.samplers.RandomSampler(seed=seed)
-    if name == "tpe":
-        # constant_liar: running trials count as bad guesses, so parallel workers spread out.
-        return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
-    if name == "gp":
-        try:
-            import scipy  # noqa: F401
-            import torch  # noqa: F401
-        except ImportError as exc:
-            raise StudyError(
-                f"sampler 'gp' needs {exc.name}, which is not installed; "
-                f"install it (pip install {exc.name}) or use --sampler tpe"
-            ) from None
-        return optuna.samplers.GPSampler(seed=seed)
-    raise StudyError(f"unknown sampler {name!r}; samplers: {', '.join(SAMPLERS)}")
-
-
-def make_pruner(name: str, protocol: dict[str, int]) -> optuna.pruners.BasePruner:
-    """The Optuna pruner of a study; the resource is the training step.
-
-    median: prune a trial whose validation at an evaluation is worse than the median of the
-    earlier trials at that step, once 4 trials have finished, never at the first evaluation.
-    hyperband: successive halving brackets between one evaluation and `max_steps`, factor 3.
-    """
-    import optuna
-
-    eval_every = int(protocol.get("eval_every", 1000))
-    max_steps = int(protocol.get("max_steps", 100_000))
-    if name == "none":
-        return optuna.pruners.NopPruner()
-    if name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=eval_every)
-    if name == "hyperband":
-        return optuna.pruners.HyperbandPruner(
-            min_resource=eval_every, max_resource=max(max_steps, eval_every), reduction_factor=3
-        )
-    raise StudyError(f"unknown pruner {name!r}; pruners: {', '.join(PRUNERS)}")
-
-
 def study_names(storage: BaseStorage) -> list[str]:
     """The names of the studies in `storage`, sorted."""
     return sorted(s.study_name for s in storage.get_all_studies())
@@ -271,20 +232,28 @@ def check_continuable(storage: BaseStorage, name: str, settings: StudySettings) 
 
 
 def create_or_continue(
-    storage: BaseStorage, name: str, settings: StudySettings
+    storage: BaseStorage, name: str, settings: StudySettings, *, policy: Policy | None = None
 ) -> tuple[optuna.Study, bool]:
     """Create study `name` with `settings`, or continue the existing one of that name.
 
+    Args:
+        storage: the study's storage.
+        name: the study's name.
+        settings: how it is started.
+        policy: builds the study's sampler and pruner from `settings`; None gives Optuna's
+            defaults (a study for bookkeeping only, never asked for a point).
+
     Returns:
-        (study, created): the study loaded with its sampler and pruner; whether it is new.
+        (study, created): the study loaded with the sampler and pruner of `policy`; whether it
+        is new.
 
     Raises:
-        StudyError: the study exists with other `IDENTITY` settings (the message lists them).
+        StudyError: the study exists with other `IDENTITY` settings (the message lists them),
+            or `policy` refuses the settings.
     """
     import optuna
 
-    sampler = make_sampler(settings.sampler, settings.seed)
-    pruner = make_pruner(settings.pruner, settings.protocol)
+    sampler, pruner = policy(settings) if policy is not None else (None, None)
     if check_continuable(storage, name, settings):
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
         for key in ("n_trials", "max_retries", "budget_hours", "execution"):
@@ -302,7 +271,7 @@ def create_or_continue(
             direction=settings.direction,
         )
     except optuna.exceptions.DuplicatedStudyError:  # another runner created it just now
-        return create_or_continue(storage, name, settings)
+        return create_or_continue(storage, name, settings, policy=policy)
     for key, value in settings.user_attrs().items():
         study.set_user_attr(key, value)
     name_objective(study)
@@ -328,11 +297,13 @@ def name_objective(study: optuna.Study) -> None:
             study.set_metric_names([name])
 
 
-def load_study(storage: BaseStorage, name: str) -> optuna.Study:
-    """Load study `name` with the sampler and pruner its settings record.
+def load_study(storage: BaseStorage, name: str, *, policy: Policy | None = None) -> optuna.Study:
+    """Load study `name`, with the sampler and pruner that `policy` builds from the settings it
+    records (None: Optuna's defaults, for a study that is only read or bookkept).
 
     Raises:
-        StudyError: no study of that name (the message lists the studies there).
+        StudyError: no study of that name (the message lists the studies there), a study not
+            started by ssmtune, or `policy` refuses its settings.
     """
     import optuna
 
@@ -344,12 +315,10 @@ def load_study(storage: BaseStorage, name: str) -> optuna.Study:
         )
     plain = optuna.load_study(study_name=name, storage=storage)
     settings = StudySettings.from_user_attrs(plain.user_attrs)
-    return optuna.load_study(
-        study_name=name,
-        storage=storage,
-        sampler=make_sampler(settings.sampler, settings.seed),
-        pruner=make_pruner(settings.pruner, settings.protocol),
-    )
+    if policy is None:
+        return plain
+    sampler, pruner = policy(settings)
+    return optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
 
 
 def load_settings(study: optuna.Study) -> StudySettings:
