@@ -39,7 +39,7 @@ __all__ = ["noop", "run", "throwaway_postgres"]
 
 def noop(params: dict[str, Any], ctx: Any) -> Any:
     """The objective that does nothing (a `search._worker` objective)."""
-    from search._worker import TrialOutcome
+    from search import TrialOutcome
 
     return TrialOutcome(val=0.5, status="ok", steps=1)
 
@@ -81,7 +81,7 @@ def _plain(url_or_storage: Any, n: int, name: str) -> dict[str, Any]:
 def _ssmtune(url: str, n: int, name: str) -> dict[str, Any]:
     import optuna
 
-    from search._start import start_study
+    from search import start_study
 
     t0 = time.perf_counter()
     summary = start_study(
@@ -106,7 +106,7 @@ def _ssmtune(url: str, n: int, name: str) -> dict[str, Any]:
 
 
 def _open(url: str) -> Any:
-    from studies._storage import open_storage
+    from studies import open_storage
 
     return open_storage(url)
 
@@ -200,7 +200,7 @@ def run(
     import optuna
     import ray
 
-    from search._ray import start_local_ray
+    from search import start_local_ray
     from studies import StudyError
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

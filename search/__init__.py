@@ -1,1 +1,41 @@
+"""search: turning a space into trials and running them on Ray.
 
+`start_study` / `resume_study` check a request (`plan_study`), create or continue the study and
+run it: a runner hands its trials to Ray workers (`search._runner`, `search._worker`) within
+its budget (`search._budget`), shapes compiled once per worker (`search._batching`). Which
+sampler proposes points and which pruner stops trials is search policy (`study_policy`). The
+objective a worker trains is pluggable (``module:function`` with the signature of
+`train_objective`, loaded by `load_objective`). The ``ssmtune`` command line is `search.cli`.
+"""
+
+from search._policy import PRUNERS, SAMPLERS, make_pruner, make_sampler, study_policy
+from search._ray import ray_session, start_local_ray
+from search._start import StudyRequest, plan_study, resume_study, start_study
+from search._worker import (
+    DEFAULT_OBJECTIVE,
+    TrialContext,
+    TrialOutcome,
+    WorkerSpec,
+    load_objective,
+    train_objective,
+)
+
+__all__ = [
+    "StudyRequest",
+    "plan_study",
+    "start_study",
+    "resume_study",
+    "SAMPLERS",
+    "PRUNERS",
+    "make_sampler",
+    "make_pruner",
+    "study_policy",
+    "WorkerSpec",
+    "TrialContext",
+    "TrialOutcome",
+    "DEFAULT_OBJECTIVE",
+    "train_objective",
+    "load_objective",
+    "start_local_ray",
+    "ray_session",
+]

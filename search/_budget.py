@@ -45,9 +45,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from spaces import Measured, predict_seconds
-from studies import trial_id_of
-from studies._errors import StudyError
-from studies._status import study_cost_s, trial_cost_s, trial_wall_s
+from studies import StudyError, study_cost_s, trial_cost_s, trial_id_of, trial_wall_s
 
 __all__ = [
     "Budget",
@@ -223,8 +221,7 @@ def check_resume_budget(name: str, budget_hours: Any, *, storage: str | None) ->
         StudyError: a bad budget, or no such study or storage.
     """
     from search._policy import study_policy
-    from studies import load_study
-    from studies._storage import default_storage_url, normalize_url, open_storage
+    from studies import default_storage_url, load_study, normalize_url, open_storage
 
     check_new_budget(budget_hours, 0.0, name=name)  # a bad number before opening anything
     url = normalize_url(storage or default_storage_url())

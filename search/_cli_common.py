@@ -15,10 +15,10 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
-from models._errors import ConfigError
-from spaces._errors import SpaceError
-from studies._errors import StudyError
-from tasks._errors import TaskError
+from models import ConfigError
+from spaces import SpaceError
+from studies import StudyError
+from tasks import TaskError
 
 __all__ = ["USER_ERRORS", "console", "err_console", "print_json", "fail", "stdout_to_stderr"]
 

@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from search._cli_common import console, err_console, fail, print_json, stdout_to_stderr
-from studies._storage import DEFAULT_STORAGE, STORAGE_ENV
+from studies import DEFAULT_STORAGE, STORAGE_ENV
 
 __all__ = ["register", "retrain_seeds"]
 
@@ -78,7 +78,7 @@ def report(
 ) -> None:
     """One row per (task, study): trials, cost, best value, expected best after k trials."""
     import studies
-    from studies._report import fmt_evaluation, fmt_value
+    from studies import fmt_evaluation, fmt_value
 
     bad_k = [x for x in k or () if x < 1]
     if bad_k:
@@ -200,8 +200,7 @@ def compare(
     write to the database, and --no-note skips it.
     """
     import studies
-    from studies._compare import fmt_interval
-    from studies._report import fmt_value
+    from studies import fmt_interval, fmt_value
 
     if not 1 <= resamples <= studies.MAX_RESAMPLES:
         fail(f"--resamples must be an integer 1..{studies.MAX_RESAMPLES}, got {resamples}")
@@ -227,7 +226,7 @@ def compare(
         note=not no_note,
     )
     if out is not None:
-        from studies._plots import write_compare_plots
+        from studies import write_compare_plots
 
         try:
             paths = write_compare_plots(c, Path(out).expanduser())
@@ -318,7 +317,7 @@ def evaluate(
 ) -> None:
     """Retrain a study's best config over several seeds; store mean ± std with the study."""
     import studies
-    from studies._report import fmt_evaluation
+    from studies import fmt_evaluation
 
     if workers is not None and workers < 1:
         fail(f"--workers must be >= 1, got {workers}")
@@ -432,10 +431,10 @@ def retrain_seeds(
 
 def _train_seed(spec: Any, params: dict[str, Any]) -> dict[str, Any]:
     """On a Ray worker: train `params` once with `spec.seed`; its test metric and status."""
-    from search._worker import TrialContext, _load_objective
+    from search._worker import TrialContext, load_objective
 
     ctx = TrialContext(spec, report=lambda step, val: False)  # no pruning in an evaluation
-    outcome = _load_objective(spec.objective)(params, ctx)
+    outcome = load_objective(spec.objective)(params, ctx)
     return {"test": outcome.test, "val": outcome.val, "status": outcome.status}
 
 
@@ -488,7 +487,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _fmt(v: float | None, metric: str) -> str:
-    from studies._report import fmt_value
+    from studies import fmt_value
 
     return fmt_value(v, metric)
 

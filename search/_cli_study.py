@@ -186,7 +186,7 @@ def resume(
 
 
 def _open(storage: str | None) -> Any:
-    from studies._storage import default_storage_url, open_storage
+    from studies import default_storage_url, open_storage
 
     return open_storage(storage or default_storage_url(), create=False)
 
@@ -200,7 +200,7 @@ def list_(
     from rich.table import Table
 
     from search._progress import format_value
-    from studies._status import list_studies
+    from studies import list_studies
 
     rows = list_studies(_open(storage))
     if as_json:
@@ -227,8 +227,7 @@ def status(
     """Where one study stands: trials per state, best value and parameters, cost so far."""
     from search._policy import study_policy
     from search._progress import format_value
-    from studies import load_study
-    from studies._status import study_status
+    from studies import load_study, study_status
 
     s = study_status(load_study(_open(storage), name, policy=study_policy))
     if as_json:

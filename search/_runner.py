@@ -62,22 +62,23 @@ from search._budget import Budget, Deadline, PointUnits, stopped_at_budget
 from search._ray import worker_env
 from search._worker import BUDGET_REASON, STOP_AT_ATTR, TrialWorker, WorkerSpec
 from studies import (
+    StudyError,
     StudySettings,
     count_originals,
+    device_factor,
     fail_trial,
     finish_trial,
     pop_waiting,
     record_heartbeat,
     retries_of,
+    retrying,
     set_trial_attrs,
     stale_trials,
     storage_of,
+    study_status,
     trial_id_of,
     trial_point,
 )
-from studies._errors import StudyError
-from studies._status import device_factor, study_status
-from studies._storage import retrying
 
 __all__ = ["RunOptions", "Runner", "heartbeat_seconds"]
 

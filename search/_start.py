@@ -23,25 +23,23 @@ from search._worker import DEFAULT_OBJECTIVE, WorkerSpec
 from studies import (
     PRUNERS,
     SAMPLERS,
+    StudyError,
     StudySettings,
     check_continuable,
     create_or_continue,
+    default_storage_url,
     default_study_name,
     enqueue_points,
+    is_sqlite,
     load_settings,
     load_study,
-    name_objective,
-    requeue_lost,
-)
-from studies._errors import StudyError
-from studies._note import update_note
-from studies._status import study_cost_s
-from studies._storage import (
-    default_storage_url,
-    is_sqlite,
     mask_url,
+    name_objective,
     normalize_url,
     open_storage,
+    requeue_lost,
+    study_cost_s,
+    update_note,
 )
 
 __all__ = ["StudyRequest", "plan_study", "start_study", "resume_study"]

@@ -41,6 +41,8 @@ __all__ = [
     "TrialOutcome",
     "TrialWorker",
     "train_objective",
+    "load_objective",
+    "DEFAULT_OBJECTIVE",
     "STOP_AT_ATTR",
     "BUDGET_REASON",
 ]
@@ -185,7 +187,8 @@ def train_objective_batch(
     return train_batch_objective(params_list, ctxs)
 
 
-def _load_objective(path: str) -> Callable[[dict[str, Any], TrialContext], TrialOutcome]:
+def load_objective(path: str) -> Callable[[dict[str, Any], TrialContext], TrialOutcome]:
+    """The objective named by `path`, ``module:function`` (e.g. `DEFAULT_OBJECTIVE`)."""
     module, _, name = path.partition(":")
     return getattr(importlib.import_module(module), name)
 
@@ -226,7 +229,7 @@ class TrialWorker:
             import optuna
 
             from search._policy import make_pruner
-            from studies._storage import open_storage
+            from studies import open_storage
 
             storage = open_storage(self.spec.storage_url)
             self._study = optuna.load_study(
@@ -254,7 +257,7 @@ class TrialWorker:
             self._compile_ahead(ahead, ctx)
         start = time.perf_counter()
         try:
-            outcome = _load_objective(self.spec.objective)(params, ctx)
+            outcome = load_objective(self.spec.objective)(params, ctx)
         except Exception as exc:  # the trial failed, the worker lives on
             wall = time.perf_counter() - start
             return self._finish(trial_id, TrialState.FAIL, None, {"wall_s": wall}, _one_line(exc))
@@ -312,9 +315,7 @@ class TrialWorker:
         """
         import optuna
 
-        from studies import set_trial_attrs, storage_of
-        from studies._status import DEVICES_ATTR, device_factor
-        from studies._storage import is_outage
+        from studies import DEVICES_ATTR, device_factor, is_outage, set_trial_attrs, storage_of
 
         study = self._db(self.study, "open the study")
         trial = self._db(lambda: optuna.Trial(study, trial_id), f"load trial {trial_id}")
@@ -370,7 +371,7 @@ class TrialWorker:
 
     def _db(self, call: Callable[[], Any], what: str) -> Any:
         """`call()` retried through a database outage (`studies._storage.retrying`)."""
-        from studies._storage import retrying
+        from studies import retrying
 
         return retrying(
             call,
@@ -386,7 +387,7 @@ class TrialWorker:
         best it reported) and ``stopped_reason = "budget"``."""
         from optuna.trial import TrialState
 
-        from studies._status import DEVICES_ATTR, device_factor
+        from studies import DEVICES_ATTR, device_factor
 
         devices = device_factor(self.spec.device_share, outcome.device_count)
         attrs = {

@@ -14,7 +14,14 @@ from studies._bootstrap import (
     ratio_verdict,
     resample_indices,
 )
-from studies._compare import MAX_RESAMPLES, MIN_COMPLETE, compare, default_target, trial_sample
+from studies._compare import (
+    MAX_RESAMPLES,
+    MIN_COMPLETE,
+    compare,
+    default_target,
+    fmt_interval,
+    trial_sample,
+)
 from studies._dashboard import dashboard_url, serve_dashboard
 from studies._errors import StudyError
 from studies._evaluation import (
@@ -37,8 +44,16 @@ from studies._expected import (
 )
 from studies._note import Verdict, update_note
 from studies._optuna_internals import storage_of, trial_id_of
+from studies._plots import write_compare_plots
 from studies._query import load_studies
-from studies._report import DEFAULT_WITHIN, report, study_summary, write_report
+from studies._report import (
+    DEFAULT_WITHIN,
+    fmt_evaluation,
+    fmt_value,
+    report,
+    study_summary,
+    write_report,
+)
 from studies._settings import (
     PRUNERS,
     SAMPLERS,
@@ -57,13 +72,18 @@ from studies._status import (
     study_cost_s,
     study_status,
     trial_cost_s,
+    trial_wall_s,
 )
 from studies._storage import (
     DEFAULT_STORAGE,
+    STORAGE_ENV,
     default_storage_url,
+    is_outage,
     is_sqlite,
     mask_url,
     normalize_url,
+    open_storage,
+    retrying,
 )
 from studies._trials import (
     FAULT_ENV,
@@ -87,10 +107,14 @@ from studies._trials import (
 __all__ = [
     # storage, study creation and status (study worker)
     "DEFAULT_STORAGE",
+    "STORAGE_ENV",
     "default_storage_url",
     "is_sqlite",
     "mask_url",
     "normalize_url",
+    "open_storage",
+    "is_outage",
+    "retrying",
     "PRUNERS",
     "SAMPLERS",
     "StudySettings",
@@ -121,6 +145,7 @@ __all__ = [
     "study_cost_s",
     "study_status",
     "trial_cost_s",
+    "trial_wall_s",
     "device_factor",
     "DEVICES_ATTR",
     "StudyError",
@@ -134,6 +159,7 @@ __all__ = [
     "compare",
     "default_target",
     "trial_sample",
+    "fmt_interval",
     "DEFAULT_RESAMPLES",
     "DEFAULT_SEED",
     "TrialSample",
@@ -168,4 +194,7 @@ __all__ = [
     "report",
     "study_summary",
     "write_report",
+    "fmt_value",
+    "fmt_evaluation",
+    "write_compare_plots",
 ]

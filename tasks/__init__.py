@@ -11,6 +11,7 @@ from tasks._ppg import prepare_ppg
 from tasks._prep import add_time, default_data_dir, drop_duplicates, random_split
 from tasks._registry import info, load, names
 from tasks._types import Dataset, Split, TaskInfo
+from tasks._uea import ARCHIVE_URL as UEA_ARCHIVE_URL
 from tasks._uea import provenance
 from tasks._user import data_identity
 
@@ -29,5 +30,6 @@ __all__ = [
     "drop_duplicates",
     "add_time",
     "download_uea",
+    "UEA_ARCHIVE_URL",
     "prepare_ppg",
 ]

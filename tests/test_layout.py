@@ -1,0 +1,180 @@
+"""The house's doors (STYLE.md, issue 15): a package uses another only through what that
+package's ``__init__`` exports in ``__all__``, and only `studies._optuna_internals` touches
+Optuna's private modules and attributes.
+
+Every ``.py`` of the packages is parsed (nothing is imported), so a new offender anywhere
+fails here with its file and line. Tests are not checked: they may import the private names
+of the package they test.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("models", "search", "studies", "spaces", "tasks", "benchmarks")
+#: The one module allowed to use Optuna's private names (its docstring lists them).
+OPTUNA_INTERNALS = Path("studies/_optuna_internals.py")
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def package_files() -> list[Path]:
+    return sorted(p.relative_to(ROOT) for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py"))
+
+
+@cache
+def exports(package: str, root: Path = ROOT) -> frozenset[str] | None:
+    """The names of `package`'s ``__all__``, read from its ``__init__.py``; None without one."""
+    tree = ast.parse((root / package / "__init__.py").read_text())
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+            return frozenset(ast.literal_eval(node.value))
+    return None
+
+
+@cache
+def optuna_private_attributes() -> frozenset[str]:
+    """The private attribute and method names of Optuna's studies, trials and storages, from
+    the classes and from live objects (instance attributes are set in ``__init__``)."""
+    import optuna
+    from optuna.storages import BaseStorage, InMemoryStorage, RDBStorage
+
+    rdb = RDBStorage("sqlite:///:memory:")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.create_study(study_name="s", storage=rdb)
+    study = optuna.load_study(study_name="s", storage=rdb)
+    trial = study.ask()
+    live = (study, trial, study.trials[0], rdb, rdb.get_all_studies()[0])
+    cached = study._storage  # the cache wrapper optuna.load_study puts around the RDB
+    classes = (optuna.Study, optuna.Trial, optuna.trial.FrozenTrial, BaseStorage, RDBStorage,
+               InMemoryStorage, type(cached))  # fmt: skip
+    names = {n for c in classes for n in dir(c)} | {n for o in (*live, cached) for n in vars(o)}
+    return frozenset(n for n in names if _private(n) and n != "_abc_impl")
+
+
+def offences(path: Path, root: Path = ROOT) -> list[str]:
+    """What module `path` (relative to `root`) does that the rules forbid, one line each."""
+    own = path.parts[0]
+    ours = set(PACKAGES) - {own}
+    internals = path == OPTUNA_INTERNALS
+    tree = ast.parse((root / path).read_text(), filename=str(path))
+    found: list[str] = []
+    imported: set[str] = set()  # our packages imported as a whole (`import tasks`)
+
+    def where(node: ast.AST) -> str:
+        return f"{path}:{node.lineno}"
+
+    def check_module(node: ast.AST, module: str, names: list[str]) -> None:
+        top, *rest = module.split(".")
+        if top in ours:
+            if any(_private(p) for p in rest):
+                found.append(f"{where(node)} imports the private module {module}")
+            for name in names:
+                if _private(name):
+                    found.append(f"{where(node)} imports the private name {module}.{name}")
+                elif not rest and name not in (exports(top, root) or ()):
+                    found.append(f"{where(node)} imports {top}.{name}, not in {top}.__all__")
+        if top == "optuna" and not internals:
+            if any(_private(p) for p in rest):
+                found.append(f"{where(node)} imports Optuna's private module {module}")
+            found.extend(
+                f"{where(node)} imports Optuna's private name {module}.{n}"
+                for n in names
+                if _private(n)
+            )
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                check_module(node, alias.name, [])
+                if alias.name in ours and alias.asname is None:
+                    imported.add(alias.name)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            check_module(node, node.module, [a.name for a in node.names])
+
+    optuna_private = optuna_private_attributes()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            base = node.value
+            if isinstance(base, ast.Name) and base.id in imported:
+                if _private(node.attr):
+                    found.append(f"{where(node)} uses the private {base.id}.{node.attr}")
+                elif node.attr not in (exports(base.id, root) or ()):
+                    found.append(f"{where(node)} uses {base.id}.{node.attr}, not in __all__")
+            if internals or not _private(node.attr):
+                continue
+            if isinstance(base, ast.Name) and base.id == "optuna":
+                found.append(f"{where(node)} uses Optuna's private optuna.{node.attr}")
+            elif node.attr in optuna_private and not (
+                isinstance(base, ast.Name) and base.id in ("self", "cls")
+            ):
+                found.append(f"{where(node)} uses Optuna's private attribute .{node.attr}")
+        elif (
+            isinstance(node, ast.Call)
+            and not internals
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "setattr", "hasattr")
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value in optuna_private
+        ):
+            found.append(f"{where(node)} uses Optuna's private attribute {node.args[1].value!r}")
+    return sorted(found, key=lambda line: int(line.split(":")[1].split()[0]))
+
+
+def test_no_package_reaches_into_another_or_into_optuna() -> None:
+    found = [line for path in package_files() for line in offences(path)]
+    assert not found, "imports past the public doors:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("package", ["models", "search", "studies", "spaces", "tasks"])
+def test_every_package_exports_through_its_init(package: str) -> None:
+    """``__all__`` lists each name once, and each is bound in the ``__init__``."""
+    names = exports(package)
+    assert names is not None, f"{package}/__init__.py has no __all__"
+    tree = ast.parse((ROOT / package / "__init__.py").read_text())
+    bound = {
+        a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom) for a in n.names
+    }
+    bound |= {
+        t.id
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+    bound |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+    assert not names - bound, f"{package}.__all__ names what it does not bind: {names - bound}"
+
+
+def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
+    """The checker itself, on a module that breaks every rule once."""
+    bad = tmp_path / "search" / "_bad.py"
+    bad.parent.mkdir()
+    bad.write_text(
+        "import studies\n"
+        "from studies._trials import fail_trial\n"
+        "from studies import _trials, not_exported\n"
+        "from optuna.storages._rdb import models\n"
+        "import optuna\n"
+        "def f(study):\n"
+        "    studies.not_exported\n"
+        "    optuna._imports\n"
+        "    getattr(study, '_storage')\n"
+        "    return study._study_id\n"
+    )
+    (tmp_path / "studies").mkdir()
+    (tmp_path / "studies" / "__init__.py").write_text("__all__ = ['fail_trial']\n")
+    found = offences(Path("search/_bad.py"), tmp_path)
+    assert [line.split(" ", 1)[0] for line in found] == [
+        "search/_bad.py:2", "search/_bad.py:3", "search/_bad.py:3", "search/_bad.py:4",
+        "search/_bad.py:7", "search/_bad.py:8", "search/_bad.py:9", "search/_bad.py:10",
+    ]  # fmt: skip
