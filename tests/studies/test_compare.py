@@ -51,7 +51,13 @@ def test_agrees_with_optuna_cli(study_db):
 
 def test_small_or_unfinished_is_said_plainly(study_db, cli):
     code, out, _ = cli(
-        "compare", "--task", "BasicMotions", "linoss-full", "linoss-im", "--storage", study_db,
+        "compare",
+        "--task",
+        "BasicMotions",
+        "linoss-full",
+        "linoss-im",
+        "--storage",
+        study_db,
         "--no-note",
     )
     assert code == 0
