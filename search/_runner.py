@@ -64,6 +64,7 @@ from search._worker import BUDGET_REASON, STOP_AT_ATTR, TrialWorker, WorkerSpec
 from studies import (
     StudyError,
     StudySettings,
+    ask_new,
     count_originals,
     device_factor,
     fail_trial,
@@ -314,7 +315,7 @@ class Runner:
                 self.budget.blocked = True
                 return []
             self._asking = True
-            return [self.study.ask()]
+            return [ask_new(self.study)]  # not Study.ask: it would pop a parked trial
         trials = [trial]
         if self.options.batch_trials > 1:
             shape = self.batch_of(trial_point(self.storage.get_trial(trial_id_of(trial))))

@@ -87,6 +87,7 @@ from studies._storage import (
 )
 from studies._trials import (
     FAULT_ENV,
+    ask_new,
     count_originals,
     enqueue_points,
     fail_trial,
@@ -130,6 +131,7 @@ __all__ = [
     "enqueue_points",
     "pop_waiting",
     "count_originals",
+    "ask_new",
     "record_heartbeat",
     "stale_trials",
     "fail_trial",

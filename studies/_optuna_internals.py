@@ -40,6 +40,7 @@ __all__ = [
     "OPTUNA_VERSION",
     "SCHEMA",
     "storage_of",
+    "new_trial",
     "study_id_of",
     "trial_id_of",
     "rdb",
@@ -82,6 +83,18 @@ def storage_of(study: optuna.Study) -> BaseStorage:
 def study_id_of(study: optuna.Study) -> int:
     """The study's id in its storage."""
     return study._study_id
+
+
+def new_trial(study: optuna.Study) -> optuna.Trial:
+    """A new trial of `study`, never a WAITING one: `Study.ask` (Optuna 5.0.0) pops the oldest
+    WAITING trial before it creates one, so asking while a trial waits for the budget would
+    hand that same trial back. As `Study.ask` without the pop: the thread's cached trial list
+    is dropped (the sampler sees every trial), then the storage creates the trial."""
+    import optuna
+
+    study._thread_local.cached_all_trials = None
+    trial_id = storage_of(study).create_new_trial(study_id_of(study))
+    return optuna.Trial(study, trial_id)
 
 
 def trial_id_of(trial: optuna.Trial | FrozenTrial) -> int:

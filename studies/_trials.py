@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
 __all__ = [
+    "ask_new",
     "point_key",
     "trial_point",
     "enqueue_points",
@@ -130,6 +131,12 @@ def pop_waiting(
         ):
             return optuna.Trial(study, trial_id)
     return None
+
+
+def ask_new(study: optuna.Study) -> optuna.Trial:
+    """A new trial from the study's sampler, leaving the WAITING trials waiting (Optuna's
+    `Study.ask` would take the oldest of them instead; `optuna_internals.new_trial`)."""
+    return optuna_internals.new_trial(study)
 
 
 def count_originals(study: optuna.Study) -> int:

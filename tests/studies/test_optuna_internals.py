@@ -122,3 +122,20 @@ def test_the_internals_round_trip(sqlite_url: str) -> None:
     ]
     assert internals.heartbeat_stale_ids(storage, study_id, 60.0) == set()
     assert internals.rdb(storage).heartbeat_interval is None  # put back as it was
+
+
+def test_new_trial_leaves_a_waiting_trial_waiting(sqlite_url: str) -> None:
+    """Study.ask pops a WAITING trial before it creates one (so a runner that parked a
+    suggestion for the budget and asked again got the same one back, and stopped); new_trial
+    creates a fresh one and leaves the waiting one alone."""
+    study = optuna.create_study(study_name="ask", storage=open_storage(sqlite_url))
+    study.enqueue_trial({"x": 1.0})
+    (waiting,) = study.get_trials(states=(TrialState.WAITING,))
+    assert hasattr(study._thread_local, "cached_all_trials")
+    fresh = internals.new_trial(study)
+    assert internals.trial_id_of(fresh) != waiting._trial_id
+    assert study.get_trials(states=(TrialState.WAITING,))[0].number == waiting.number
+    x = fresh.suggest_float("x", 0.0, 10.0)
+    study.tell(fresh, x)
+    popped = study.ask()  # Optuna's own ask does take the waiting trial: why new_trial exists
+    assert popped.number == waiting.number
