@@ -594,12 +594,14 @@ class Runner:
         """Trials this run did not start for the budget and that are still WAITING."""
         from optuna.trial import TrialState
 
-        if self.budget is None or not self.budget.skipped:
+        if self.budget is None or (not self.budget.skipped and self.stopped_by != "budget"):
             return 0
         waiting = self._db(
             lambda: self.study.get_trials(deepcopy=False, states=(TrialState.WAITING,)),
             "read the waiting trials",
         )
+        if self.stopped_by == "budget":  # the run ended for the budget: nothing waiting started
+            return len(waiting)
         return self.budget.still_skipped(trial_id_of(t) for t in waiting)
 
     def _loop(self) -> None:
