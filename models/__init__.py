@@ -1,8 +1,10 @@
 """ssmtune models: SSM layers (LinOSS, D-LinOSS, S4, S4D, HOPE, LRU), the shared backbone, one
 registry from model name to config class and layer class, and training one config
-(`train`) or K configs that differ only in traced values (`train_batch`)."""
+(`train`) or K configs that differ only in traced values (`train_batch`), and the checkpoints
+a killed run continues from (`Checkpoint`)."""
 
 from models._backbone import Backbone
+from models._checkpoint import Checkpoint, Resume, delete_checkpoints, latest_checkpoint
 from models._compile import compilation_cache_dir
 from models._config import (
     DLinOSSConfig,
@@ -56,4 +58,8 @@ __all__ = [
     "lr_factor",
     "descent_gradients",
     "compilation_cache_dir",
+    "Checkpoint",
+    "Resume",
+    "latest_checkpoint",
+    "delete_checkpoints",
 ]

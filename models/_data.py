@@ -113,6 +113,16 @@ class Batches:
         self.n, self.batch, self.rng = n, batch, rng
         self.pending = np.empty(0, np.int64)
 
+    def state(self) -> tuple[dict[str, Any], list[int]]:
+        """The generator's state and the cases of the current epoch not yet drawn, as JSON-ready
+        values (a checkpoint, `models/_checkpoint.py`)."""
+        return self.rng.bit_generator.state, [int(i) for i in self.pending]
+
+    def restore(self, rng_state: dict[str, Any], pending: list[int]) -> None:
+        """Continue from a `state()`: the next `take` draws what it would have drawn then."""
+        self.rng.bit_generator.state = rng_state
+        self.pending = np.asarray(pending, np.int64)
+
     def take(self, steps: int) -> np.ndarray:
         need = steps * self.batch
         parts = [self.pending]

@@ -1,7 +1,9 @@
 """The host loop of training, shared by `models.train` (one member) and `models.train_batch`
 (K members in one vmapped program): chunks of `eval_every` steps, the divergence check, the
 evaluations, the early-stop bookkeeping (`models/_early_stop.py`), the callbacks and the cost
-shares. The protocol is described in `models/_train.py`.
+shares, and a single run's checkpoints (`models/_checkpoint.py`): restored before the first
+chunk, written at each evaluation after which the run goes on. The protocol is described in
+`models/_train.py`.
 
 The loop sees the members through a `Members` record only: a training chunk and an evaluation
 over all K members at once, whatever the compiled programs behind them are (one run's, or a
@@ -17,6 +19,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from models._checkpoint import Checkpointer, RunState
 from models._data import Batches
 from models._early_stop import EarlyStopState, early_stop
 from models._options import TrainOptions, TrainResult
@@ -42,6 +45,7 @@ class Members(NamedTuple):
         n_val: validation cases (the first `n_val` of the pool).
         n_test: test cases (the next `n_test`).
         compile_s: seconds spent getting the executables, for all members together.
+        keys: the members' dropout keys (a checkpoint's manifest records them).
     """
 
     carry: Any
@@ -51,6 +55,7 @@ class Members(NamedTuple):
     n_val: int
     n_test: int
     compile_s: float
+    keys: Any = None
 
 
 def peak_memory(device: Any) -> int | None:
@@ -76,6 +81,7 @@ def run_members(
     seeds: Sequence[int],
     callbacks: Sequence[Callback | None],
     started: float,
+    checkpoint: Checkpointer | None = None,
 ) -> list[TrainResult]:
     """Train every member to its end and measure it; one `TrainResult` per member, in order.
 
@@ -92,6 +98,9 @@ def run_members(
         seeds: one per member: seeds its batch order.
         callbacks: one per member, or None.
         started: `time.perf_counter()` when the set-up began.
+        checkpoint: a single member's checkpoints: the run continues from the latest one
+            that matches it, and writes one at each evaluation after which it goes on (before
+            its callback, so a process killed there continues from this evaluation).
     """
     k = len(options)
     maximize = metric == "accuracy"
@@ -109,6 +118,20 @@ def run_members(
     share_s = np.full(k, (last - started) / k)  # set-up and compilation
     train_s = np.zeros(k)
     step = 0  # where the next chunk starts, for every running member
+    prior_s, resumed_step = 0.0, None
+    if checkpoint is not None:
+        if k != 1:  # pragma: no cover - a caller's bug
+            raise ValueError(f"a checkpoint is for one member, got {k}")
+        found = checkpoint.restore(carry)
+        if found is not None:
+            carry, saved = found
+            batches[0].restore(saved.rng, saved.pending)
+            step = resumed_step = saved.step
+            steps[0] = saved.step
+            tracks[0] = EarlyStopState(saved.best_val, saved.best_step, saved.bad_evals)
+            best_test[0], history[0] = saved.best_test, list(saved.history)
+            prior_s = saved.spent_s
+    first_step = steps.copy()
     while alive.any():
         running = alive.copy()
         n = np.where(running, np.minimum(steps_per_chunk, [o.max_steps - step for o in options]), 0)
@@ -148,6 +171,28 @@ def run_members(
                 tests = members.evaluate(carry, n_val, n_test)
                 for i in np.flatnonzero(read_test):
                     best_test[i] = float(tests[i])
+            if (
+                checkpoint is not None
+                and alive[0]
+                and not stop_early[0]
+                and steps[0] < options[0].max_steps
+            ):
+                rng, pending = batches[0].state()
+                track = tracks[0]
+                checkpoint.save(
+                    carry,
+                    RunState(
+                        step=int(steps[0]),
+                        rng=rng,
+                        pending=pending,
+                        best_val=track.best_val,
+                        best_step=int(track.best_step),
+                        bad_evals=int(track.bad_evals),
+                        best_test=best_test[0],
+                        history=list(history[0]),
+                        spent_s=prior_s + time.perf_counter() - started,
+                    ),
+                )
             for i in np.flatnonzero(alive):
                 callback = callbacks[i]
                 if callback is not None and callback(int(steps[i]), history[i][-1][1]):
@@ -173,12 +218,16 @@ def run_members(
             best_step=int(tracks[i].best_step),
             wall_s=float(share_s[i]),
             compile_s=float(members.compile_s / k),
-            examples_per_s=float(steps[i] * batch / train_s[i]) if train_s[i] > 0 else 0.0,
+            examples_per_s=(
+                float((steps[i] - first_step[i]) * batch / train_s[i]) if train_s[i] > 0 else 0.0
+            ),
             device=str(device.device_kind),
             device_count=1,
             peak_mem=peak,
             diverged_step=diverged_step[i],
             history=history[i],
+            resumed_step=resumed_step,
+            prior_s=prior_s,
         )
         for i in range(k)
     ]

@@ -141,7 +141,12 @@ class TrainResult:
             figure, process-wide since start), the process's peak resident set size on the
             CPU; None where neither is known.
         diverged_step: the step whose loss was not finite (status "diverged"), else None.
-        history: (step, validation metric) at every evaluation.
+        history: (step, validation metric) at every evaluation (those before a resume
+            included).
+        resumed_step: the step of the checkpoint the run continued from; None for a run
+            from step 0 (`models.Checkpoint`).
+        prior_s: wall seconds the interrupted runs had spent up to that checkpoint (not in
+            `wall_s`, which is this call's).
     """
 
     val: float | None
@@ -158,6 +163,8 @@ class TrainResult:
     peak_mem: int | None
     diverged_step: int | None
     history: list[tuple[int, float]]
+    resumed_step: int | None = None
+    prior_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-ready)."""

@@ -39,10 +39,12 @@ Where each part lives: the options and the result `models/_options.py`, the opti
 `models/_optimizer.py`, the compile cache `models/_compile.py`, the initial state
 `models/_initialise.py` (and the time channel `models/_time_channel.py`), the data
 `models/_data.py`, the training chunk `models/_step.py`, the evaluation `models/_evaluate.py`,
-the early-stop rule `models/_early_stop.py` and the host loop `models/_loop.py`. This module
+the early-stop rule `models/_early_stop.py`, the host loop `models/_loop.py` and the
+checkpoints a killed run continues from `models/_checkpoint.py`. This module
 puts them together for one run; `models/_vtrain.py` for K vmapped runs.
 """
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -51,6 +53,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from models._checkpoint import Checkpoint, Checkpointer
 from models._compile import compiled, enable_persistent_cache
 from models._config import ModelConfig
 from models._data import checked_splits, device_split, eval_pool
@@ -160,6 +163,7 @@ def prepare(
         n_val=val_split.n,
         n_test=test_split.n,
         compile_s=sum(st.compile_s for st in starts) + compile_train + compile_eval,
+        keys=keys,
     )
 
 
@@ -193,6 +197,7 @@ def train(
     *,
     seed: int,
     callback: Callback | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> TrainResult:
     """Train one config on one task and measure it (see the module docstring for the protocol).
 
@@ -205,6 +210,10 @@ def train(
             seeded by the caller through `tasks.load`); same seed, same result.
         callback: called as ``callback(step, val)`` after every evaluation; returning True
             stops the run with status "pruned".
+        checkpoint: where the run keeps its latest checkpoint (`models.Checkpoint`): it
+            continues from a checkpoint there written by a run of the same config, options and
+            seed, and writes one at each evaluation after which it goes on. Same seed, same
+            result, whether the run was interrupted or not.
 
     Returns:
         A `TrainResult`. A NaN or infinite loss (or validation metric) ends the run with status
@@ -224,6 +233,15 @@ def train(
     """
     started = time.perf_counter()
     members = prepare(config, data, [options], [seed], vmapped=False)
+    checkpointer = None
+    if checkpoint is not None:
+        identity = {
+            "config": {"name": config.name, **dataclasses.asdict(config)},
+            "options": dataclasses.asdict(options),
+            "seed": int(seed),
+            "dropout_key": np.asarray(jax.random.key_data(members.keys)).tolist(),
+        }
+        checkpointer = Checkpointer(checkpoint, identity)
     [result] = run_members(
         members,
         metric=data.info.metric,
@@ -231,5 +249,6 @@ def train(
         seeds=[seed],
         callbacks=[callback],
         started=started,
+        checkpoint=checkpointer,
     )
     return result

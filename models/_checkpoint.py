@@ -1,0 +1,274 @@
+"""Checkpoints of a training run: its whole state at an evaluation, so that a run killed
+afterwards continues from there instead of from step 0, and ends exactly as it would have.
+
+A run's checkpoints live in one folder of its own (`Checkpoint.folder`); only the latest is
+kept. A checkpoint is a sub-folder ``step-<step>`` holding two files:
+
+- ``state.eqx``: the arrays (parameters, optimiser state, batch-norm state, the dropout key's
+  data), leaf after leaf in numpy's ``.npy`` format, written by equinox's
+  `tree_serialise_leaves` and read back into the run's own structure by
+  `tree_deserialise_leaves` (no pickle: ``np.load`` refuses objects);
+- ``manifest.json``: the format version, the run's identity (its model config, training
+  options, seed and the structure of its arrays: `shape_key`), the SHA-256 of ``state.eqx``
+  and the host side of the run (`RunState`: the step, the batch order's generator and the
+  cases it still holds, the best validation with its step and the test metric read there, the
+  early-stop count, the evaluation history, the seconds spent).
+
+It is written into a hidden temporary folder, then renamed into place (atomic on a POSIX
+filesystem: a reader sees a whole checkpoint or none), then the older ones are removed. A
+checkpoint whose manifest does not match the run (another config, options, seed, array
+structure or format) or that cannot be read whole (a bad checksum, a truncated file) is not
+used: the run starts afresh and `Checkpoint.on_resume` hears why.
+
+Restoring gives the run the same arrays, the same batches from the same step and the same
+dropout masks (they are drawn from the dropout key folded with the step, `models/_step.py`),
+so on the CPU a resumed run is bit-identical to one never interrupted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import equinox as eqx
+import jax
+import numpy as np
+
+__all__ = [
+    "FORMAT",
+    "Checkpoint",
+    "Resume",
+    "RunState",
+    "Checkpointer",
+    "shape_key",
+    "latest_checkpoint",
+    "delete_checkpoints",
+]
+
+#: The checkpoint format this code writes and reads; a checkpoint of another format is not
+#: used (the run starts afresh).
+FORMAT = 1
+_STATE, _MANIFEST, _PREFIX = "state.eqx", "manifest.json", "step-"
+
+
+@dataclasses.dataclass(frozen=True)
+class Resume:
+    """What a run found in its checkpoint folder when it started.
+
+    Attributes:
+        step: the step it continues from; None for a fresh start.
+        spent_s: wall seconds the interrupted runs had spent up to that checkpoint (0.0 fresh).
+        reason: why a checkpoint that was there is not used ("corrupt: ...", "mismatch:
+            ..."); None when it is used or when there was none.
+    """
+
+    step: int | None
+    spent_s: float = 0.0
+    reason: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoint:
+    """Where `models.train` keeps the latest checkpoint of a run, written at each evaluation.
+
+    Attributes:
+        folder: the run's own folder (created if missing). A run started with a folder that
+            holds a matching checkpoint continues from it.
+        on_resume: called once, before the first step, with the `Resume` found.
+
+    Example:
+        >>> Checkpoint("/tmp/ssmtune-example/run-1").folder
+        PosixPath('/tmp/ssmtune-example/run-1')
+    """
+
+    folder: Path
+    on_resume: Callable[[Resume], None] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "folder", Path(self.folder))
+
+
+class RunState(NamedTuple):
+    """The host side of one run at an evaluation (the arrays are saved beside it).
+
+    Attributes:
+        step: training steps taken.
+        rng: the batch order's generator state (``Generator.bit_generator.state``).
+        pending: the training cases of the current epoch not yet drawn (`models._data.Batches`).
+        best_val, best_step, bad_evals: the early-stop state (`models._early_stop`).
+        best_test: the test metric read at the best validation.
+        history: (step, validation metric) of every evaluation so far.
+        spent_s: wall seconds the run had spent (set-up and compilation included), those
+            of the runs it continues included.
+    """
+
+    step: int
+    rng: dict[str, Any]
+    pending: list[int]
+    best_val: float | None
+    best_step: int
+    bad_evals: int
+    best_test: float | None
+    history: list[tuple[int, float]]
+    spent_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        out = self._asdict()
+        out["history"] = [[s, v] for s, v in self.history]
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunState:
+        fields = {k: data[k] for k in cls._fields}
+        fields["history"] = [(int(s), float(v)) for s, v in data["history"]]
+        return cls(**fields)
+
+
+def shape_key(tree: Any) -> str:
+    """A digest of a pytree's structure and of its arrays' shapes and dtypes: two runs whose
+    keys are equal can read each other's arrays (the structure names the model's classes and
+    their static fields, so a changed model changes it).
+
+    Example:
+        >>> shape_key({"a": np.zeros(2)}) == shape_key({"a": np.ones(2)})
+        True
+    """
+    leaves, treedef = jax.tree.flatten(tree)
+    kinds = [(tuple(np.shape(x)), str(getattr(x, "dtype", type(x).__name__))) for x in leaves]
+    text = str(treedef) + repr(kinds)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _jsonable(value: Any) -> Any:
+    """A run's config or options as JSON (dataclasses as dicts, tuples as lists)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def latest_checkpoint(folder: str | os.PathLike) -> Path | None:
+    """The newest complete checkpoint (``step-*`` sub-folder) in a run's folder, or None."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    found = []
+    for child in folder.iterdir():
+        step = child.name.removeprefix(_PREFIX)
+        if child.name.startswith(_PREFIX) and step.isdigit() and child.is_dir():
+            found.append((int(step), child))
+    return max(found)[1] if found else None
+
+
+def delete_checkpoints(folder: str | os.PathLike) -> None:
+    """Remove a run's folder and every checkpoint in it (nothing when it is not there)."""
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _Refused(Exception):
+    """A checkpoint that is there but not usable; the message is the reason."""
+
+
+class Checkpointer:
+    """One run's checkpoints: `restore` at its start, `save` at each evaluation.
+
+    Args:
+        checkpoint: where, and who hears what was found.
+        identity: what the run is: its config, options and seed as JSON-ready values; a
+            checkpoint is used only by a run of the same identity and array structure.
+    """
+
+    def __init__(self, checkpoint: Checkpoint, identity: dict[str, Any]) -> None:
+        self.folder = checkpoint.folder
+        self.on_resume = checkpoint.on_resume
+        self.identity = _jsonable(identity)
+        self.bytes = 0  # size of the last checkpoint written
+        self.saves = 0
+
+    def _manifest_identity(self, tree: Any) -> dict[str, Any]:
+        return {**self.identity, "shape_key": shape_key(tree)}
+
+    def restore(self, like: Any) -> tuple[Any, RunState] | None:
+        """The arrays (in the structure of `like`) and the host state of the latest
+        checkpoint, or None for a fresh start; tells `on_resume` either way."""
+        path = latest_checkpoint(self.folder)
+        found = None
+        resume = Resume(step=None)
+        if path is not None:
+            try:
+                found = self._read(path, like)
+                resume = Resume(step=found[1].step, spent_s=found[1].spent_s)
+            except _Refused as exc:
+                resume = Resume(step=None, reason=f"{path.name}: {exc}")
+        if self.on_resume is not None:
+            self.on_resume(resume)
+        return found
+
+    def _read(self, path: Path, like: Any) -> tuple[Any, RunState]:
+        try:
+            manifest = json.loads((path / _MANIFEST).read_text())
+        except (OSError, ValueError) as exc:
+            raise _Refused(f"corrupt: cannot read {_MANIFEST} ({type(exc).__name__})") from None
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            got = manifest.get("format") if isinstance(manifest, dict) else None
+            raise _Refused(f"mismatch: checkpoint format {got!r}, this code reads {FORMAT}")
+        mine, theirs = self._manifest_identity(like), manifest.get("identity") or {}
+        differ = sorted(k for k in {*mine, *theirs} if mine.get(k) != theirs.get(k))
+        if differ:
+            raise _Refused(f"mismatch: {', '.join(differ)} differ from this run's")
+        state_file = path / _STATE
+        try:
+            if _sha256(state_file) != manifest.get("sha256"):
+                raise _Refused(f"corrupt: {_STATE} does not match its checksum")
+            tree = eqx.tree_deserialise_leaves(state_file, like)
+            state = RunState.from_json(manifest["state"])
+        except _Refused:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint is refused
+            raise _Refused(f"corrupt: {type(exc).__name__}: {exc}"[:300]) from None
+        return tree, state
+
+    def save(self, tree: Any, state: RunState) -> None:
+        """Write the checkpoint of `state` (and its arrays `tree`) and drop the older ones."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f".tmp-{uuid.uuid4().hex}"
+        tmp.mkdir()
+        try:
+            with (tmp / _STATE).open("wb") as f:
+                eqx.tree_serialise_leaves(f, tree)
+                f.flush()
+                os.fsync(f.fileno())  # whole on disk before the rename makes it visible
+            manifest = {
+                "format": FORMAT,
+                "identity": self._manifest_identity(tree),
+                "sha256": _sha256(tmp / _STATE),
+                "state": state.to_json(),
+            }
+            with (tmp / _MANIFEST).open("w") as f:
+                f.write(json.dumps(manifest))
+                f.flush()
+                os.fsync(f.fileno())
+            final = self.folder / f"{_PREFIX}{state.step:012d}"
+            shutil.rmtree(final, ignore_errors=True)  # a run repeating a step it reached
+            os.replace(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.bytes = sum(f.stat().st_size for f in final.iterdir())
+        self.saves += 1
+        for child in self.folder.iterdir():
+            step = child.name.removeprefix(_PREFIX)
+            if child.name.startswith(_PREFIX) and step.isdigit() and int(step) < state.step:
+                shutil.rmtree(child, ignore_errors=True)
