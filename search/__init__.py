@@ -5,9 +5,19 @@ run it: a runner hands its trials to Ray workers (`search._runner`, `search._wor
 its budget (`search._budget`), shapes compiled once per worker (`search._batching`). Which
 sampler proposes points and which pruner stops trials is search policy (`study_policy`). The
 objective a worker trains is pluggable (``module:function`` with the signature of
-`train_objective`, loaded by `load_objective`). The ``ssmtune`` command line is `search.cli`.
+`train_objective`, loaded by `load_objective`). `evaluate_study` retrains a study's best config
+over the benchmark's seeds. The ``ssmtune`` command line is `search.cli`.
 """
 
+from search._evaluate import (
+    PROTOCOLS,
+    Evaluation,
+    EvaluationError,
+    Protocol,
+    evaluate_study,
+    full_protocol,
+    retrain_seeds,
+)
 from search._policy import PRUNERS, SAMPLERS, make_pruner, make_sampler, study_policy
 from search._ray import ray_session, start_local_ray
 from search._start import StudyRequest, plan_study, resume_study, start_study
@@ -38,4 +48,11 @@ __all__ = [
     "load_objective",
     "start_local_ray",
     "ray_session",
+    "evaluate_study",
+    "retrain_seeds",
+    "full_protocol",
+    "Evaluation",
+    "EvaluationError",
+    "Protocol",
+    "PROTOCOLS",
 ]

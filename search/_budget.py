@@ -56,7 +56,6 @@ __all__ = [
     "measurement",
     "stopped_at_budget",
     "check_new_budget",
-    "check_resume_budget",
     "BUDGET_GRACE",
     "PARK_LIMIT",
     "DEADLINE_TOLERANCE",
@@ -193,41 +192,24 @@ def check_new_budget(budget_hours: Any, spent_hours: float, *, name: str) -> Non
     `spent_hours` it has spent already (it would stop the run before it starts a trial).
 
     Raises:
-        StudyError: one line naming the option and what the study spent.
+        StudyError: one line naming the argument and what the study spent.
 
     Example:
         >>> check_new_budget(2.0, 1.5, name="s")
         >>> check_new_budget(1.0, 1.5, name="s")
         Traceback (most recent call last):
         ...
-        studies._errors.StudyError: --budget-hours 1 is not larger than the 1.5 device-hours \
+        studies._errors.StudyError: `budget_hours` 1 is not larger than the 1.5 device-hours \
 study s has spent already; give a larger budget
     """
     number = isinstance(budget_hours, int | float) and not isinstance(budget_hours, bool)
     if not number or not math.isfinite(budget_hours) or budget_hours <= 0:
-        raise StudyError(f"--budget-hours must be a finite number > 0, got {budget_hours!r}")
+        raise StudyError(f"`budget_hours` must be a finite number > 0, got {budget_hours!r}")
     if budget_hours <= spent_hours:
         raise StudyError(
-            f"--budget-hours {budget_hours:g} is not larger than the {spent_hours:.4g} "
+            f"`budget_hours` {budget_hours:g} is not larger than the {spent_hours:.4g} "
             f"device-hours study {name} has spent already; give a larger budget"
         )
-
-
-def check_resume_budget(name: str, budget_hours: Any, *, storage: str | None) -> None:
-    """`check_new_budget` against what study `name` in `storage` (default: the default
-    storage) has spent; reads only.
-
-    Raises:
-        StudyError: a bad budget, or no such study or storage.
-    """
-    from search._policy import study_policy
-    from studies import default_storage_url, load_study, normalize_url, open_storage
-
-    check_new_budget(budget_hours, 0.0, name=name)  # a bad number before opening anything
-    url = normalize_url(storage or default_storage_url())
-    study = load_study(open_storage(url, create=False), name, policy=study_policy)
-    spent_h = study_cost_s(study.get_trials(deepcopy=False)) / 3600.0
-    check_new_budget(budget_hours, spent_h, name=name)
 
 
 class Deadline(NamedTuple):

@@ -1,18 +1,28 @@
-"""Shared pieces of the command line: the console, the user-error types and JSON output.
+"""Shared pieces of the command line: the console, the user-error types, JSON output and the
+flags in error messages.
 
 Every command module imports heavy libraries (jax, optuna, ray) inside its command functions,
 so that `ssmtune --help` stays fast.
+
+The library names the argument an error is about in backticks (a message that begins
+"`budget_hours` must be a finite number > 0"); a command registered through `command` writes
+its own flag in its place ("--budget-hours must be ..."), so that the library never names a
+flag.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import json
 import os
+import re
 import sys
-from collections.abc import Iterator
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NoReturn, TypeVar
 
+import typer
 from rich.console import Console
 
 from models import ConfigError
@@ -20,7 +30,17 @@ from spaces import SpaceError
 from studies import StudyError
 from tasks import TaskError
 
-__all__ = ["USER_ERRORS", "console", "err_console", "print_json", "fail", "stdout_to_stderr"]
+__all__ = [
+    "USER_ERRORS",
+    "console",
+    "err_console",
+    "print_json",
+    "fail",
+    "stdout_to_stderr",
+    "flags_of",
+    "with_flags",
+    "command",
+]
 
 #: Exceptions that mean "the user asked for something invalid": exit code 2, one line, no traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, TaskError, SpaceError, StudyError)
@@ -75,3 +95,60 @@ class _UsageError(Exception):
 
 
 USER_ERRORS = (*USER_ERRORS, _UsageError)
+
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+#: An argument named in a library message: an identifier in backticks.
+_ARGUMENT = re.compile(r"`([a-z][a-z0-9_]*)`")
+
+
+def flags_of(command: Callable[..., Any]) -> dict[str, str]:
+    """The flag of each parameter of a Typer command: its first long option (``--budget-hours``;
+    ``--compile-ahead`` of ``--compile-ahead/--no-compile-ahead``), or an argument's name in
+    capitals (``NAME``).
+
+    Example:
+        >>> def start(budget_hours: float = typer.Option(1.0, "--budget-hours"),
+        ...           name: str = typer.Argument(...)) -> None: ...
+        >>> flags_of(start)
+        {'budget_hours': '--budget-hours', 'name': 'NAME'}
+    """
+    flags = {}
+    for name, parameter in inspect.signature(command).parameters.items():
+        default = parameter.default
+        if isinstance(default, typer.models.ArgumentInfo):
+            flags[name] = name.upper()
+            continue
+        decls = [d.split("/")[0] for d in getattr(default, "param_decls", None) or ()]
+        long = [d for d in decls if d.startswith("--")]
+        if long:
+            flags[name] = long[0]
+    return flags
+
+
+def with_flags(message: str, flags: Mapping[str, str]) -> str:
+    """`message` with each argument in backticks that is in `flags` written as its flag.
+
+    Example:
+        >>> with_flags("`budget_hours` must be > 0, got -1", {"budget_hours": "--budget-hours"})
+        '--budget-hours must be > 0, got -1'
+    """
+    return _ARGUMENT.sub(lambda m: flags.get(m.group(1), m.group(0)), message)
+
+
+def command(function: _Command) -> _Command:
+    """`function`, a Typer command, whose user errors name its flags where the library named
+    its arguments (`with_flags`); register the result on the app."""
+    flags = flags_of(function)
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except USER_ERRORS as exc:
+            message = with_flags(str(exc), flags)
+            if message == str(exc):
+                raise
+            raise type(exc)(message) from None
+
+    return run  # type: ignore[return-value]

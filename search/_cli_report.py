@@ -1,6 +1,6 @@
 """Commands that answer from the study database: `best`, `report`, `compare`, `evaluate`,
-`dashboard`. Thin: the figures are computed in `studies`; the retraining of `evaluate` runs
-through the search runner on Ray.
+`dashboard`. Thin: the figures are computed in `studies`; `evaluate`'s retraining is
+`search.evaluate_study`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,17 @@ from typing import Any
 
 import typer
 
-from search._cli_common import console, err_console, fail, print_json, stdout_to_stderr
+from search._cli_common import (
+    command,
+    console,
+    err_console,
+    fail,
+    print_json,
+    stdout_to_stderr,
+)
 from studies import DEFAULT_STORAGE, STORAGE_ENV
 
-__all__ = ["register", "retrain_seeds"]
+__all__ = ["register"]
 
 _STORAGE_HELP = "Study storage URL, e.g. sqlite:///ssmtune.db or postgresql://user@host/db."
 
@@ -294,12 +301,6 @@ def compare(
     console.print(c["verdict"], highlight=False, markup=False)
 
 
-#: The LinOSS benchmark's training protocol (tk-rusch/linoss ``train.py``), which the
-#: published mean ± std figures used; studies are often tuned with a shorter one.
-FULL_PROTOCOL = {"max_steps": 100_000, "eval_every": 1_000, "patience": 10}
-FULL_PROTOCOL_CHOICES = ("full", "study")
-
-
 def evaluate(
     name: str = typer.Argument(..., help="The study whose best config is retrained."),
     seeds: int = typer.Option(5, "--seeds", help="How many of the benchmark's seeds (1..5)."),
@@ -316,126 +317,28 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the evaluation as JSON."),
 ) -> None:
     """Retrain a study's best config over several seeds; store mean ± std with the study."""
-    import studies
+    from search import EvaluationError, evaluate_study
     from studies import fmt_evaluation
 
-    if workers is not None and workers < 1:
-        fail(f"--workers must be >= 1, got {workers}")
-    if protocol not in FULL_PROTOCOL_CHOICES:
-        fail(f"--protocol must be one of {', '.join(FULL_PROTOCOL_CHOICES)}; got {protocol!r}")
-    seed_list = studies.evaluation_seeds(seeds)
-    plan = studies.evaluation_plan(storage, name)
-    if protocol == "full":
-        plan = {**plan, "protocol": {**(plan.get("protocol") or {}), **FULL_PROTOCOL}}
     # with --json, stdout is the JSON alone, whatever Ray prints meanwhile
     with stdout_to_stderr() if as_json else contextlib.nullcontext():
-        tests = retrain_seeds(plan, seed_list, workers=workers or len(seed_list), storage=storage)
-        evaluation = studies.store_evaluation(storage, name, seed_list, tests)
+        try:
+            e = evaluate_study(
+                name, storage=storage, seeds=seeds, workers=workers, protocol=protocol
+            )
+        except EvaluationError as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+    stored = {"seeds": e.seeds, "tests": e.tests, "mean": e.mean, "std": e.std}
     if as_json:
-        print_json({"study": name, "best_trial": plan["best_trial"], **evaluation})
+        print_json({"study": e.study, "best_trial": e.best_trial, **stored})
         return
-    row = {"metric": plan["metric"], "evaluation": evaluation, **_mean_std(evaluation)}
+    row = {"metric": e.metric, "evaluation": stored, **_mean_std(stored)}
     console.print(
-        f"{name}: best trial {plan['best_trial']} retrained, test {plan['metric']} "
+        f"{name}: best trial {e.best_trial} retrained, test {e.metric} "
         f"{fmt_evaluation(row)}; stored as the study's `evaluation`",
         highlight=False,
     )
-
-
-def retrain_seeds(
-    plan: dict[str, Any],
-    seeds: list[int],
-    *,
-    workers: int,
-    storage: str,
-    objective: str | None = None,
-) -> list[float]:
-    """Retrain `plan`'s config (see `studies.evaluation_plan`) once per seed; the test metrics.
-
-    The one place `evaluate` trains. Each seed is one Ray task on the cluster the study ran on
-    (``$RAY_ADDRESS``, else a private local Ray, as `ssmtune study start`), with the resources
-    the study's workers had; it trains through the study's objective (`search._worker`,
-    `models.train`) under `plan['protocol']`, with the seed's own split and initialisation
-    (`tasks.load(seed=...)`, `models.train(seed=...)`). At most `workers` seeds run at once.
-
-    Raises:
-        typer.Exit: a seed produced no test metric (failed or diverged run); nothing is stored.
-    """
-    from search import _runner
-
-    hook = getattr(_runner, "evaluate_config", None)  # a runner-provided path, where it exists
-    if hook is not None:
-        return list(hook(plan, seeds, workers=workers, storage=storage))
-    import math
-    import os
-
-    import ray
-
-    from search._ray import ray_session, worker_env
-    from search._worker import DEFAULT_OBJECTIVE, WorkerSpec
-
-    protocol = plan.get("protocol") or {}
-    execution = plan.get("execution") or {}
-    cpus = float(execution.get("cpus_per_trial") or 1.0)
-    gpus = float(execution.get("gpus_per_trial") or 0.0)
-    specs = [
-        WorkerSpec(
-            storage_url=storage,
-            study_name=plan["study"],
-            task=plan["task"],
-            seed=seed,
-            space=plan["space"],
-            protocol={
-                k: protocol[k] for k in ("max_steps", "eval_every", "patience") if k in protocol
-            },
-            pruner="none",
-            objective=objective or DEFAULT_OBJECTIVE,
-            device_share=gpus,
-        )
-        for seed in seeds
-    ]
-    with ray_session(num_cpus=max(float(os.cpu_count() or 1), workers * cpus)) as info:
-        if gpus > info.gpus:
-            gpus = 0.0  # the study ran on GPUs this cluster does not have: train on CPUs
-        options: dict[str, Any] = {"num_cpus": cpus, "num_gpus": gpus, "max_retries": 0}
-        if gpus > 0:
-            options["runtime_env"] = {"env_vars": worker_env(gpus)}
-        task = ray.remote(_train_seed).options(**options)
-        pending, results = list(specs), {}
-        running: dict[Any, int] = {}
-        while pending or running:
-            while pending and len(running) < workers:
-                spec = pending.pop(0)
-                running[task.remote(spec, plan["params"])] = spec.seed
-            done, _ = ray.wait(list(running), num_returns=1)
-            for ref in done:
-                seed = running.pop(ref)
-                try:
-                    results[seed] = ray.get(ref)
-                except Exception as exc:  # the run raised: report it per seed
-                    results[seed] = {
-                        "test": None,
-                        "status": f"error: {' '.join(str(exc).split())[:200]}",
-                    }
-    bad = [s for s in seeds if results[s]["test"] is None or not math.isfinite(results[s]["test"])]
-    if bad:
-        why = "; ".join(f"seed {s}: {results[s]['status']}" for s in bad)
-        err_console.print(
-            f"[red]error:[/red] no test metric for {len(bad)} of {len(seeds)} seeds ({why}); "
-            "nothing stored",
-            highlight=False,
-        )
-        raise typer.Exit(1)
-    return [float(results[s]["test"]) for s in seeds]
-
-
-def _train_seed(spec: Any, params: dict[str, Any]) -> dict[str, Any]:
-    """On a Ray worker: train `params` once with `spec.seed`; its test metric and status."""
-    from search._worker import TrialContext, load_objective
-
-    ctx = TrialContext(spec, report=lambda step, val: False)  # no pruning in an evaluation
-    outcome = load_objective(spec.objective)(params, ctx)
-    return {"test": outcome.test, "val": outcome.val, "status": outcome.status}
 
 
 def dashboard(
@@ -479,11 +382,8 @@ def dashboard(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
-    app.command()(best)
-    app.command()(report)
-    app.command()(compare)
-    app.command()(evaluate)
-    app.command()(dashboard)
+    for function in (best, report, compare, evaluate, dashboard):
+        app.command()(command(function))
 
 
 def _fmt(v: float | None, metric: str) -> str:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from search._cli_common import console, print_json
+from search._cli_common import command, console, print_json
 
 __all__ = ["register", "spaces_app", "REFERENCE_LENGTH"]
 
@@ -41,6 +41,7 @@ def _summary(description: str) -> str:
 
 
 @spaces_app.command("list")
+@command
 def list_(json: JsonOpt = False) -> None:
     """List the catalog: name, model, points (or continuous) and dimensions."""
     import spaces
@@ -73,6 +74,7 @@ def list_(json: JsonOpt = False) -> None:
 
 
 @spaces_app.command()
+@command
 def show(
     name: Annotated[str, typer.Argument(help="A catalog name or the path of a .toml space.")],
     json: JsonOpt = False,
@@ -101,6 +103,7 @@ def show(
 
 
 @spaces_app.command()
+@command
 def compare(
     names: Annotated[
         list[str], typer.Argument(help="Spaces to compare; the first is the reference.")

@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from search._cli_common import console, err_console, print_json, stdout_to_stderr
+from search._cli_common import command, console, err_console, print_json, stdout_to_stderr
 
 study_app = typer.Typer(
     help="Run hyperparameter studies on Ray and see where they stand.", no_args_is_help=True
@@ -63,6 +63,7 @@ def _run_with_output(call: Any, *, quiet: bool, as_json: bool) -> None:
 
 
 @study_app.command("start")
+@command
 def start(
     task: str = typer.Option(
         ...,
@@ -139,6 +140,7 @@ def start(
 
 
 @study_app.command("resume")
+@command
 def resume(
     name: str = typer.Argument(..., help="The study to continue."),
     storage: str | None = typer.Option(None, "--storage", help=_STORAGE_HELP),
@@ -161,11 +163,7 @@ def resume(
     ),
 ) -> None:
     """Continue a study with its recorded settings; run only what is unfinished."""
-    from search._budget import check_resume_budget
     from search._start import resume_study
-
-    if budget_hours is not None:  # refused before anything starts or is written
-        check_resume_budget(name, budget_hours, storage=storage)
 
     def call(**hooks: Any) -> dict[str, Any]:
         return resume_study(
@@ -192,6 +190,7 @@ def _open(storage: str | None) -> Any:
 
 
 @study_app.command("list")
+@command
 def list_(
     storage: str | None = typer.Option(None, "--storage", help=_STORAGE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
@@ -219,6 +218,7 @@ def list_(
 
 
 @study_app.command("status")
+@command
 def status(
     name: str = typer.Argument(..., help="The study."),
     storage: str | None = typer.Option(None, "--storage", help=_STORAGE_HELP),

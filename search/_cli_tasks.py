@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from search._cli_common import console, print_json
+from search._cli_common import command, console, print_json
 
 __all__ = ["register"]
 
@@ -23,6 +23,7 @@ _DATA_DIR_HELP = "Data dir (default $SSMTUNE_DATA or ~/.cache/ssmtune/data)."
 
 
 @tasks_app.command("list")
+@command
 def list_tasks(
     json: bool = typer.Option(False, "--json", help="Print a JSON list of objects."),
     data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
@@ -61,6 +62,7 @@ def list_tasks(
 
 
 @tasks_app.command("info")
+@command
 def task_info(
     name: str = typer.Argument(
         ...,
@@ -95,6 +97,7 @@ def task_info(
 
 
 @download_app.command("uea")
+@command
 def download_uea(
     datasets: list[str] | None = typer.Option(
         None,
@@ -132,6 +135,7 @@ def download_uea(
 
 
 @data_app.command("ppg")
+@command
 def prepare_ppg(
     source: Path = typer.Argument(
         ..., help="Folder holding PPG_FieldStudy/S1/S1.pkl ... (the unpacked UCI download)."

@@ -8,7 +8,6 @@ one line on stderr and exit code 2, with nothing written.
 from __future__ import annotations
 
 import dataclasses
-import sys
 import types
 import typing
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import typer
 
-from search._cli_common import console, err_console, fail, print_json
+from search._cli_common import command, console, err_console, fail, print_json
 
 __all__ = ["register", "parse_setting", "parse_settings"]
 
@@ -66,13 +65,22 @@ def parse_setting(key: str, text: str, annotation: Any) -> Any:
 
 
 def _field_types(cls: type) -> dict[str, Any]:
-    """The annotation of every dataclass field (`typing.get_type_hints` returns nothing for the
-    `no_type_check` classes, so resolve string annotations in the class's module)."""
-    namespace = vars(sys.modules[cls.__module__])
-    return {
-        f.name: eval(f.type, namespace) if isinstance(f.type, str) else f.type  # noqa: S307
-        for f in dataclasses.fields(cls)
-    }
+    """The type of every field of a config or options dataclass, as `dataclasses.fields` holds
+    it: the classes of `models` are written without ``from __future__ import annotations``, so
+    their field types are types, not strings (`typing.get_type_hints` returns nothing for the
+    `no_type_check` classes). A string would have to be evaluated: it is refused instead.
+
+    Raises:
+        TypeError: a field's type is a string (a class with postponed annotations).
+    """
+    types_ = {f.name: f.type for f in dataclasses.fields(cls)}
+    postponed = [name for name, t in types_.items() if isinstance(t, str)]
+    if postponed:
+        raise TypeError(
+            f"{cls.__name__}'s fields {', '.join(postponed)} have string annotations; "
+            "write the class without `from __future__ import annotations`"
+        )
+    return types_
 
 
 def parse_settings(model: str, settings: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -217,4 +225,4 @@ def _print_table(task: str, model: str, r: Any) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add `ssmtune train` to the app."""
-    app.command("train")(train_command)
+    app.command("train")(command(train_command))

@@ -42,7 +42,7 @@ def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
         except ImportError as exc:
             raise StudyError(
                 f"sampler 'gp' needs {exc.name}, which is not installed; "
-                f"install it (pip install {exc.name}) or use --sampler tpe"
+                f"install it (pip install {exc.name}) or use `sampler` tpe"
             ) from None
         return optuna.samplers.GPSampler(seed=seed)
     raise StudyError(f"unknown sampler {name!r}; samplers: {', '.join(SAMPLERS)}")

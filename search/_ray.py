@@ -244,7 +244,7 @@ def start_local_ray(num_cpus: float | None = None) -> None:
         ray.shutdown()
         raise StudyError(
             f"the local Ray started on {host}, not on loopback (Ray {ray.__version__}); "
-            "pin the Ray version search/_ray.py was checked against, or pass --ray-address"
+            "pin the Ray version search/_ray.py was checked against, or pass `ray_address`"
         )
 
 
@@ -284,7 +284,7 @@ def ray_session(address: str | None = None, *, num_cpus: float | None = None) ->
         except Exception as exc:
             raise StudyError(
                 f"cannot connect to the Ray cluster at {address or 'a new local Ray'}: "
-                f"{' '.join(str(exc).split())[:300]}; check --ray-address / RAY_ADDRESS, "
+                f"{' '.join(str(exc).split())[:300]}; check `ray_address` / RAY_ADDRESS, "
                 "or leave both unset to run on a local Ray"
             ) from None
     try:

@@ -47,8 +47,8 @@ __all__ = ["StudyRequest", "plan_study", "start_study", "resume_study"]
 _SQLITE_REMOTE = (
     "SQLite storage {url!r} cannot be shared with a Ray cluster on other machines (its "
     "workers would each write their own file); use PostgreSQL "
-    "(--storage postgresql+psycopg://USER:PASSWORD@HOST/DB) or run on a local Ray "
-    "(leave --ray-address and RAY_ADDRESS unset)"
+    "(`storage` postgresql+psycopg://USER:PASSWORD@HOST/DB) or run on a local Ray "
+    "(leave `ray_address` and RAY_ADDRESS unset)"
 )
 
 
@@ -66,7 +66,7 @@ def _positive_int(name: str, value: Any, *, zero: bool = False) -> None:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise StudyError(f"--{name} must be an integer >= {low}, got {value!r}")
+        raise StudyError(f"`{name}` must be an integer >= {low}, got {value!r}")
 
 
 def _positive_float(name: str, value: Any, *, zero: bool = False) -> None:
@@ -74,20 +74,20 @@ def _positive_float(name: str, value: Any, *, zero: bool = False) -> None:
         return
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or value < 0 or (value == 0 and not zero):
-        raise StudyError(f"--{name} must be a number {'>=' if zero else '>'} 0, got {value!r}")
+        raise StudyError(f"`{name}` must be a number {'>=' if zero else '>'} 0, got {value!r}")
 
 
 def _check_eval_every(eval_every: int, max_steps: int, *, given: bool) -> None:
-    """Refuse an ``--eval-every`` longer than the run: it would evaluate once, at its end.
+    """Refuse an `eval_every` longer than the run: it would evaluate once, at its end.
 
-    `given`: whether the user typed ``--max-steps`` (else it is the protocol's). Without
-    ``--eval-every``, a run shorter than the protocol's period evaluates at its end, as asked.
+    `given`: whether `max_steps` was given (else it is the protocol's). Without `eval_every`,
+    a run shorter than the protocol's period evaluates at its end, as asked.
     """
     if eval_every > max_steps:
-        steps = f"--max-steps {max_steps}" if given else f"the protocol's {max_steps} steps"
+        steps = f"`max_steps` {max_steps}" if given else f"the protocol's {max_steps} steps"
         raise StudyError(
-            f"--eval-every {eval_every} is larger than {steps}: the run would evaluate only "
-            f"once, at its end; use --eval-every <= {max_steps}"
+            f"`eval_every` {eval_every} is larger than {steps}: the run would evaluate only "
+            f"once, at its end; use `eval_every` <= {max_steps}"
         )
 
 
@@ -142,15 +142,15 @@ def plan_study(
         raise StudyError(f"unknown sampler {sampler!r}; samplers: {', '.join(SAMPLERS)}")
     if pruner not in PRUNERS:
         raise StudyError(f"unknown pruner {pruner!r}; pruners: {', '.join(PRUNERS)}")
-    _positive_int("n-trials", n_trials)
-    _positive_int("max-steps", max_steps)
-    _positive_int("eval-every", eval_every)
+    _positive_int("n_trials", n_trials)
+    _positive_int("max_steps", max_steps)
+    _positive_int("eval_every", eval_every)
     _positive_int("patience", patience, zero=True)
-    _positive_int("max-retries", max_retries, zero=True)
+    _positive_int("max_retries", max_retries, zero=True)
     _positive_int("seed", seed, zero=True)
-    _positive_float("budget-hours", budget_hours)
+    _positive_float("budget_hours", budget_hours)
     if name is not None and not name.strip():
-        raise StudyError("--name must not be empty")
+        raise StudyError("`name` must not be empty")
 
     info = tasks.info(task)
     if check_data and info.source in ("uea", "ppg"):
@@ -168,9 +168,9 @@ def plan_study(
             )
         if model.lower() != space_model:
             hint = (
-                "an auto space searches over models itself: drop --model"
+                "an auto space searches over models itself: drop `model`"
                 if sp.model is None
-                else f"drop --model or pick a space for {model.lower()} (ssmtune spaces list)"
+                else f"drop `model` or pick a space for {model.lower()} (ssmtune spaces list)"
             )
             raise StudyError(
                 f"space {sp.name!r} is for model {space_model!r}, not {model!r}; {hint}"
@@ -232,9 +232,9 @@ def _check_execution(
     batch_trials: int = 1,
 ) -> None:
     _positive_int("workers", workers)
-    _positive_int("batch-trials", batch_trials)
-    _positive_float("cpus-per-trial", cpus_per_trial)
-    _positive_float("gpus-per-trial", gpus_per_trial, zero=True)
+    _positive_int("batch_trials", batch_trials)
+    _positive_float("cpus_per_trial", cpus_per_trial)
+    _positive_float("gpus_per_trial", gpus_per_trial, zero=True)
 
 
 def _run(
@@ -288,12 +288,12 @@ def _run(
             gpus = 1.0 if ray_info.gpus >= 1 else 0.0
         if gpus > 0 and ray_info.gpus < gpus:
             raise StudyError(
-                f"--gpus-per-trial {gpus} but the Ray cluster has {ray_info.gpus:g} GPUs; "
-                "use --gpus-per-trial 0 to train on CPUs"
+                f"`gpus_per_trial` {gpus} but the Ray cluster has {ray_info.gpus:g} GPUs; "
+                "use `gpus_per_trial` 0 to train on CPUs"
             )
         if cpus > ray_info.cpus:
             raise StudyError(
-                f"--cpus-per-trial {cpus:g} but the Ray cluster has {ray_info.cpus:g} CPUs"
+                f"`cpus_per_trial` {cpus:g} but the Ray cluster has {ray_info.cpus:g} CPUs"
             )
         n_workers = wanted_workers or default_workers(ray_info.cpus, ray_info.gpus, cpus, gpus)
         objective = objective or recorded.get("objective") or DEFAULT_OBJECTIVE
@@ -470,7 +470,8 @@ def resume_study(
     import tasks
 
     _check_execution(workers, cpus_per_trial, gpus_per_trial, batch_trials)
-    _positive_float("budget-hours", budget_hours)
+    if budget_hours is not None:  # a bad number before opening anything
+        check_new_budget(budget_hours, 0.0, name=name)
     url = normalize_url(storage or default_storage_url())
     study = load_study(open_storage(url, create=False), name, policy=study_policy)
     if budget_hours is not None:  # a budget already spent would stop the run at once
@@ -481,7 +482,8 @@ def resume_study(
     if space.size != settings.space_size:
         raise StudyError(
             f"space {settings.space!r} now has {space.size} points, the study was started "
-            f"with {settings.space_size}; start a new study (--name) for the changed space"
+            f"with {settings.space_size}; start a new study under another name for the changed "
+            "space"
         )
     if settings.data is not None:
         now = tasks.data_identity(settings.task)
@@ -489,7 +491,7 @@ def resume_study(
             change = replace(settings, data=now).differences(settings)[0]
             raise StudyError(
                 f"the data of study {name!r} changed since it started: {change}; restore the "
-                "file, or start a new study (--name) on the new data"
+                "file, or start a new study under another name on the new data"
             )
     return _run(
         url=url,

@@ -14,7 +14,7 @@ from typing import NoReturn
 import typer
 
 from search import _cli_report, _cli_spaces, _cli_study, _cli_tasks, _cli_train
-from search._cli_common import USER_ERRORS, err_console
+from search._cli_common import USER_ERRORS, command, err_console
 
 __all__ = ["app", "main", "ssmtune_version"]
 
@@ -44,6 +44,7 @@ def _root() -> None:
 
 
 @app.command()
+@command
 def version() -> None:
     """Print the ssmtune version."""
     typer.echo(ssmtune_version())

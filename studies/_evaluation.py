@@ -33,19 +33,19 @@ __all__ = [
 EVALUATION_SEEDS: tuple[int, ...] = (2345, 3456, 4567, 5678, 6789)
 
 
-def evaluation_seeds(n: int) -> list[int]:
-    """The first `n` of the benchmark's seeds, 1 <= n <= 5.
+def evaluation_seeds(seeds: int) -> list[int]:
+    """The first `seeds` of the benchmark's seeds, 1 <= seeds <= 5.
 
     Example:
         >>> evaluation_seeds(2)
         [2345, 3456]
     """
-    if not (isinstance(n, int) and 1 <= n <= len(EVALUATION_SEEDS)):
+    if not (isinstance(seeds, int) and 1 <= seeds <= len(EVALUATION_SEEDS)):
         raise StudyError(
-            f"--seeds must be 1..{len(EVALUATION_SEEDS)} (the benchmark's seeds "
-            f"{', '.join(map(str, EVALUATION_SEEDS))}), got {n!r}"
+            f"`seeds` must be 1..{len(EVALUATION_SEEDS)} (the benchmark's seeds "
+            f"{', '.join(map(str, EVALUATION_SEEDS))}), got {seeds!r}"
         )
-    return list(EVALUATION_SEEDS[:n])
+    return list(EVALUATION_SEEDS[:seeds])
 
 
 def evaluation_plan(storage: str | BaseStorage, study: str) -> dict[str, Any]:

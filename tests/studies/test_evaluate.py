@@ -1,4 +1,5 @@
-"""`ssmtune evaluate`: seeds, the best config's retraining on Ray, and the stored result."""
+"""`ssmtune evaluate` and `search.evaluate_study`: seeds, the best config's retraining on Ray,
+and the stored result."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import json
 import numpy as np
 import optuna
 import pytest
-import typer
 
 from studies import (
     EVALUATION_SEEDS,
@@ -26,7 +26,7 @@ def test_seeds_are_the_benchmarks():
     assert EVALUATION_SEEDS == (2345, 3456, 4567, 5678, 6789)  # tk-rusch/linoss run_experiment.py
     assert evaluation_seeds(3) == [2345, 3456, 4567]
     for n in (0, 6):
-        with pytest.raises(StudyError, match=r"--seeds must be 1\.\.5"):
+        with pytest.raises(StudyError, match=r"`seeds` must be 1\.\.5"):
             evaluation_seeds(n)
 
 
@@ -71,11 +71,11 @@ def test_store_and_report(study_db_copy):
 def test_cli_stores_mean_and_std(study_db_copy, cli, monkeypatch):
     calls = []
 
-    def fake_retrain(plan, seeds, *, workers, storage):
+    def fake_retrain(plan, seeds, *, workers, storage, objective=None):
         calls.append((plan["best_trial"], plan["params"], seeds, workers))
         return [0.80, 0.85, 0.90]
 
-    monkeypatch.setattr("search._cli_report.retrain_seeds", fake_retrain)
+    monkeypatch.setattr("search._evaluate.retrain_seeds", fake_retrain)
     code, out, err = cli(
         "evaluate", "bm-linoss", "--seeds", "3", "--storage", study_db_copy, "--json"
     )
@@ -99,11 +99,11 @@ def test_protocol_full_by_default_or_the_studys(study_db_copy, cli, monkeypatch,
 
     seen = []
 
-    def fake_retrain(plan, seeds, *, workers, storage):
+    def fake_retrain(plan, seeds, *, workers, storage, objective=None):
         seen.append(plan["protocol"])
         return [0.5] * len(seeds)
 
-    monkeypatch.setattr("search._cli_report.retrain_seeds", fake_retrain)
+    monkeypatch.setattr("search._evaluate.retrain_seeds", fake_retrain)
     code, _, err = cli("evaluate", "bm-linoss", "--seeds", "1", *flag, "--storage", study_db_copy)
     assert code == 0, err
     recorded = studies.evaluation_plan(study_db_copy, "bm-linoss").get("protocol") or {}
@@ -129,10 +129,38 @@ def test_bad_input_exit_code_2(study_db, cli, args, message):
     assert message in " ".join(err.split())
 
 
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"protocol": "long"}, "`protocol` must be one of full, study; got 'long'"),
+        ({"seeds": 9}, "`seeds` must be 1..5"),
+        ({"workers": 0}, "`workers` must be >= 1, got 0"),
+    ],
+)
+def test_library_names_its_arguments_not_flags(study_db, kwargs, message):
+    """`search.evaluate_study` names the argument; the command line writes its flag instead."""
+    from search import evaluate_study
+
+    with pytest.raises(StudyError) as exc:
+        evaluate_study("bm-linoss", storage=study_db, **kwargs)
+    assert message in str(exc.value) and "--" not in str(exc.value)
+
+
+def test_full_protocol_is_the_train_options_defaults():
+    """One source of the benchmark's protocol: `models.TrainOptions`' defaults."""
+    import models
+    from search import full_protocol
+
+    o = models.TrainOptions()
+    assert full_protocol() == {"max_steps": o.max_steps, "eval_every": o.eval_every,
+                               "patience": o.patience}  # fmt: skip
+    assert full_protocol() == {"max_steps": 100_000, "eval_every": 1_000, "patience": 10}
+
+
 @pytest.mark.timeout(300)
 def test_retrain_runs_each_seed_on_ray(study_db, ray_local):
     """The real path: one Ray task per seed through the worker's objective (a fake here)."""
-    from search._cli_report import retrain_seeds
+    from search import EvaluationError, retrain_seeds
     from search._ray import ray_session
 
     plan = evaluation_plan(study_db, "bm-linoss")  # best: hidden 16
@@ -140,5 +168,5 @@ def test_retrain_runs_each_seed_on_ray(study_db, ray_local):
         tests = retrain_seeds(plan, [2345, 3456, 4567], workers=2, storage=study_db, objective=FAKE)
         assert tests == pytest.approx([0.85 + 0.0016, 0.86 + 0.0016, 0.87 + 0.0016])
         # a seed without a test metric (diverged) stops the evaluation; nothing is stored
-        with pytest.raises(typer.Exit):
+        with pytest.raises(EvaluationError, match=r"no test metric for 1 of 2 seeds \(seed 13: "):
             retrain_seeds(plan, [2345, 13], workers=2, storage=study_db, objective=FAKE)
