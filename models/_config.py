@@ -13,6 +13,7 @@ import math
 import typing
 from typing import ClassVar, Literal
 
+from models._checks import check_bool, check_choice, check_int, check_number
 from models._errors import ConfigError
 
 __all__ = [
@@ -31,55 +32,48 @@ NORMS = ("batch", "layer")
 SCANS = ("auto", "parallel", "sequential")
 
 
+def _set(cfg: object, field: str, value: object) -> None:
+    object.__setattr__(cfg, field, value)
+
+
+def _subject(cfg: object, field: str) -> str:
+    return f"{cfg.name}: {field}"  # type: ignore[attr-defined]
+
+
 def _check_int(cfg: object, field: str, *, minimum: int) -> None:
-    value = getattr(cfg, field)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(
-            f"{cfg.name}: {field} must be an integer >= {minimum}, got {value!r}"  # type: ignore[attr-defined]
-        )
+    _set(cfg, field, check_int(_subject(cfg, field), getattr(cfg, field), minimum=minimum))
 
 
 def _check_float(cfg: object, field: str, *, low: float, high: float, closed_high: bool) -> None:
-    value = getattr(cfg, field)
-    name = cfg.name  # type: ignore[attr-defined]
     bracket = "]" if closed_high else ")"
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise ConfigError(
-            f"{name}: {field} must be a number in [{low}, {high}{bracket}, got {value!r}"
-        )
+    subject = _subject(cfg, field)
+    value = check_number(
+        subject, getattr(cfg, field), expected=f"a number in [{low}, {high}{bracket}"
+    )
     ok = low <= value <= high if closed_high else low <= value < high
     if not ok:
-        raise ConfigError(f"{name}: {field} must be in [{low}, {high}{bracket}, got {value!r}")
+        raise ConfigError(f"{subject} must be in [{low}, {high}{bracket}, got {value!r}")
+    _set(cfg, field, value)
 
 
 def _check_choice(cfg: object, field: str, choices: tuple[str, ...]) -> None:
-    value = getattr(cfg, field)
-    if value not in choices:
-        raise ConfigError(
-            f"{cfg.name}: {field} must be one of {', '.join(choices)}; got {value!r}"  # type: ignore[attr-defined]
-        )
+    _set(cfg, field, check_choice(_subject(cfg, field), getattr(cfg, field), choices))
 
 
 def _check_bool(cfg: object, field: str) -> None:
-    value = getattr(cfg, field)
-    if not isinstance(value, bool):
-        raise ConfigError(
-            f"{cfg.name}: {field} must be true or false, got {value!r}"  # type: ignore[attr-defined]
-        )
+    _set(cfg, field, check_bool(_subject(cfg, field), getattr(cfg, field)))
 
 
 def _check_range(cfg: object, low: str, high: str, *, lo: float, hi: float, positive: bool) -> None:
     name = cfg.name  # type: ignore[attr-defined]
-    for field in (low, high):
-        value = getattr(cfg, field)
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            raise ConfigError(f"{name}: {field} must be a number, got {value!r}")
-    a, b = getattr(cfg, low), getattr(cfg, high)
+    a, b = (check_number(_subject(cfg, field), getattr(cfg, field)) for field in (low, high))
     if not (lo <= a <= b <= hi) or (positive and a <= 0):
         bound = "0 <" if positive else f"{lo} <="
         raise ConfigError(
             f"{name}: need {bound} {low} <= {high} <= {hi}, got {low}={a!r}, {high}={b!r}"
         )
+    _set(cfg, low, a)
+    _set(cfg, high, b)
 
 
 def construct(cls: type["ModelConfig"], fields: dict[str, object]) -> "ModelConfig":

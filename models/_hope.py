@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
 from models._config import HOPEConfig
-from models._conv import causal_conv
+from models._conv import causal_conv, init_log_dt
 from models._layer import AbstractSSMLayer
 
 __all__ = ["HOPELayer", "mobius_points", "transfer_function", "hope_kernel"]
@@ -92,9 +92,7 @@ class HOPELayer(AbstractSSMLayer):
         kh, kdt, kd = jax.random.split(key, 3)
         scale = 1.0 / math.sqrt(state) / 2.0
         self.h = scale * jax.random.normal(kh, (hidden, state // 2), jnp.complex64)
-        self.log_dt = jax.random.uniform(
-            kdt, (hidden,), minval=math.log(dt_min), maxval=math.log(dt_max)
-        )
+        self.log_dt = init_log_dt(kdt, hidden, dt_min=dt_min, dt_max=dt_max)
         self.d = jax.random.normal(kd, (hidden,))
         self.frozen_params = () if train_dt else ("log_dt",)
 

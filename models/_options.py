@@ -2,12 +2,10 @@
 run measured (`TrainResult`)."""
 
 import dataclasses
-import math
 import typing
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-
+from models._checks import check_bool, check_choice, check_int, check_number
 from models._errors import ConfigError
 
 __all__ = ["TrainOptions", "TrainResult", "train_option_names", "STATUSES"]
@@ -61,55 +59,34 @@ class TrainOptions:
     _NON_NEGATIVE_INTS: ClassVar[tuple[str, ...]] = ("warmup_steps", "patience")
 
     def __post_init__(self) -> None:
+        def store(name: str, value: object) -> None:
+            object.__setattr__(self, name, value)
+
         for name in ("lr", "ssm_lr"):
             value = getattr(self, name)
             if value is None and name == "ssm_lr":
                 continue
-            if not _is_number(value) or not math.isfinite(value) or value <= 0:
+            lr = check_number(f"train option {name}", value, finite=True, expected="a number > 0")
+            if lr <= 0:
                 raise ConfigError(f"train option {name} must be a number > 0, got {value!r}")
-            object.__setattr__(self, name, float(value))
-        wd = self.weight_decay
-        if not _is_number(wd) or not math.isfinite(wd) or wd < 0:
+            store(name, float(lr))
+        wd = check_number(
+            "train option weight_decay", self.weight_decay, finite=True, expected="a number >= 0"
+        )
+        if wd < 0:
             raise ConfigError(f"train option weight_decay must be a number >= 0, got {wd!r}")
-        object.__setattr__(self, "weight_decay", float(wd))
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(
-                f"train option optimizer must be one of {', '.join(OPTIMIZERS)}; "
-                f"got {self.optimizer!r}"
-            )
-        if self.schedule not in SCHEDULES:
-            raise ConfigError(
-                f"train option schedule must be one of {', '.join(SCHEDULES)}; "
-                f"got {self.schedule!r}"
-            )
+        store("weight_decay", float(wd))
+        store("optimizer", check_choice("train option optimizer", self.optimizer, OPTIMIZERS))
+        store("schedule", check_choice("train option schedule", self.schedule, SCHEDULES))
         for name, minimum in [(n, 1) for n in self._POSITIVE_INTS] + [
             (n, 0) for n in self._NON_NEGATIVE_INTS
         ]:
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | np.integer)
-                or value < minimum
-            ):
-                raise ConfigError(
-                    f"train option {name} must be an integer >= {minimum}, got {value!r}"
-                )
-            object.__setattr__(self, name, int(value))
-        if not isinstance(self.include_time, bool | np.bool_):
-            raise ConfigError(
-                f"train option include_time must be true or false, got {self.include_time!r}"
-            )
-        object.__setattr__(self, "include_time", bool(self.include_time))
+            store(name, check_int(f"train option {name}", getattr(self, name), minimum=minimum))
+        store("include_time", check_bool("train option include_time", self.include_time))
 
     def replace(self, **fields: Any) -> "TrainOptions":
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **fields)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-        value, bool | np.bool_
-    )
 
 
 def train_option_names() -> tuple[str, ...]:
@@ -147,6 +124,7 @@ class TrainResult:
             from step 0 (`models.Checkpoint`).
         prior_s: wall seconds the interrupted runs had spent up to that checkpoint (not in
             `wall_s`, which is this call's).
+        checkpoint_s: seconds each checkpoint written by this call took (in `wall_s`).
     """
 
     val: float | None
@@ -165,6 +143,7 @@ class TrainResult:
     history: list[tuple[int, float]]
     resumed_step: int | None = None
     prior_s: float = 0.0
+    checkpoint_s: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-ready)."""

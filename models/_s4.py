@@ -6,15 +6,13 @@ computed at the roots of unity from Cauchy kernels with the Woodbury correction,
 by FFT convolution. One real SISO SSM of size N per channel, trained as N // 2 complex modes.
 """
 
-import math
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
 from models._config import S4Config
-from models._conv import causal_conv
+from models._conv import causal_conv, init_log_dt
 from models._layer import AbstractSSMLayer
 
 __all__ = ["S4Layer", "hippo_legs", "dplr_hippo", "conjugate_pairs", "bilinear", "s4_kernel"]
@@ -156,9 +154,7 @@ class S4Layer(AbstractSSMLayer):
         self.p = jnp.broadcast_to(jnp.asarray(p, jnp.complex64), shape)
         self.b = jnp.broadcast_to(jnp.asarray(b, jnp.complex64), shape)
         self.c = jax.random.normal(kc, shape, jnp.complex64)
-        self.log_dt = jax.random.uniform(
-            kdt, (hidden,), minval=math.log(dt_min), maxval=math.log(dt_max)
-        )
+        self.log_dt = init_log_dt(kdt, hidden, dt_min=dt_min, dt_max=dt_max)
         self.d = jax.random.normal(kd, (hidden,))
 
     @classmethod

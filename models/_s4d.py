@@ -8,7 +8,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
 from models._config import S4DConfig
-from models._conv import causal_conv
+from models._conv import causal_conv, init_log_dt
 from models._layer import AbstractSSMLayer
 
 __all__ = ["S4DLayer", "s4d_init", "zoh", "s4d_kernel"]
@@ -75,9 +75,7 @@ class S4DLayer(AbstractSSMLayer):
         self.a_im = jnp.broadcast_to(a.imag, (hidden, state // 2))
         self.b = jnp.ones((hidden, state // 2), jnp.complex64)
         self.c = jax.random.normal(kc, (hidden, state // 2), jnp.complex64)
-        self.log_dt = jax.random.uniform(
-            kdt, (hidden,), minval=math.log(dt_min), maxval=math.log(dt_max)
-        )
+        self.log_dt = init_log_dt(kdt, hidden, dt_min=dt_min, dt_max=dt_max)
         self.d = jax.random.normal(kd, (hidden,))
 
     @classmethod

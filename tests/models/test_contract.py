@@ -171,6 +171,27 @@ def test_bad_values_raise_config_error(name):
             models.config(name, scan="fast")
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_numpy_values_give_the_config_of_python_values(name):
+    """The shared checks (models/_checks.py) store numpy scalars as the Python values they hold,
+    for configs as for train options, so both compare, hash and serialise alike."""
+    python = models.config(name, hidden=16, dropout=0.25)
+    from_numpy = models.config(name, hidden=np.int64(16), dropout=np.float32(0.25))
+    assert from_numpy == python and hash(from_numpy) == hash(python)
+    assert type(from_numpy.hidden) is int and type(from_numpy.dropout) is float
+    options = models.TrainOptions(lr=np.float32(0.5), max_steps=np.int64(10), include_time=np.True_)
+    assert options == models.TrainOptions(lr=0.5, max_steps=10, include_time=True)
+    assert [type(v) for v in (options.lr, options.max_steps, options.include_time)] == [
+        float,
+        int,
+        bool,
+    ]
+    with pytest.raises(models.ConfigError, match="hidden must be an integer >= 1"):
+        models.config(name, hidden=np.float64(16.0))
+    with pytest.raises(models.ConfigError, match="train option include_time must be true or false"):
+        models.TrainOptions(include_time=np.int64(1))
+
+
 def test_model_specific_choices():
     with pytest.raises(models.ConfigError, match="discretization must be one of IM, IMEX"):
         models.config("linoss", discretization="EX")

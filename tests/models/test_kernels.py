@@ -1,14 +1,19 @@
 """Convolution kernels against the unrolled recurrence of the discretised system (S4, S4D), and
 HOPE's sampling points / Markov coefficients."""
 
+import doctest
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import models
-from models._hope import hope_kernel, mobius_points
-from models._s4 import bilinear, conjugate_pairs, dplr_hippo, hippo_legs, s4_kernel
-from models._s4d import s4d_init, s4d_kernel, zoh
+import models._conv
+from models._conv import init_log_dt
+from models._hope import HOPELayer, hope_kernel, mobius_points
+from models._s4 import S4Layer, bilinear, conjugate_pairs, dplr_hippo, hippo_legs, s4_kernel
+from models._s4d import S4DLayer, s4d_init, s4d_kernel, zoh
 
 
 def _unroll(a_bar, b_bar, c, length):
@@ -99,3 +104,21 @@ def test_hope_mobius_points_match_the_formula():
         w = np.exp(2j * np.pi * np.arange(32) / 32)
         expected = ((1 + delta) * w + delta - 1) / ((delta - 1) * w + delta + 1)
         np.testing.assert_allclose(mobius_points(jnp.asarray(delta), 32), expected, atol=1e-5)
+
+
+def test_log_dt_is_log_uniform_and_drawn_alike_by_the_convolutional_layers():
+    """init_log_dt: log Delta ~ U[log dt_min, log dt_max]; S4, S4D and HOPE draw it from the
+    second of their three keys, so a layer's log_dt is exactly that draw."""
+    log_dt = np.asarray(init_log_dt(jax.random.key(3), 4096, dt_min=1e-3, dt_max=1e-1))
+    low, high = math.log(1e-3), math.log(1e-1)
+    assert log_dt.shape == (4096,) and low <= log_dt.min() and log_dt.max() <= high
+    assert abs(log_dt.mean() - (low + high) / 2) < 0.05  # uniform in log, not in Delta
+    key = jax.random.key(7)
+    expected = init_log_dt(jax.random.split(key, 3)[1], 8, dt_min=1e-3, dt_max=1e-1)
+    for layer in (
+        S4Layer(8, 4, dt_min=1e-3, dt_max=1e-1, key=key),
+        S4DLayer(8, 4, dt_min=1e-3, dt_max=1e-1, init="inv", key=key),
+        HOPELayer(8, 4, dt_min=1e-3, dt_max=1e-1, key=key),
+    ):
+        np.testing.assert_array_equal(np.asarray(layer.log_dt), np.asarray(expected))
+    assert doctest.testmod(models._conv).failed == 0
