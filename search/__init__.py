@@ -1,11 +1,11 @@
 """search: turning a space into trials and running them on Ray.
 
-`start_study` / `resume_study` check a request (`plan_study`), create or continue the study and
-run it: a runner hands its trials to Ray workers (`search._runner`, `search._worker`) within
-its budget (`search._budget`), shapes compiled once per worker (`search._batching`). Which
-sampler proposes points and which pruner stops trials is search policy (`study_policy`). The
-objective a worker trains is pluggable (``module:function`` with the signature of
-`train_objective`, loaded by `load_objective`). `evaluate_study` retrains a study's best config
+`start_study` / `resume_study` check a request (`plan_study`: a `StudyRequest`) and how it runs
+(an `Execution`), create or continue the study and run it: a runner hands its trials to Ray
+workers (`search._runner`, `search._worker`) within its budget (`search._budget`), shapes
+compiled once per worker (`search._batching`). Which sampler proposes points and which pruner
+stops trials is search policy (`study_policy`). The objective a worker trains is pluggable
+(``module:function`` with the signature of `train_objective`, loaded by `load_objective`). `evaluate_study` retrains a study's best config
 over the benchmark's seeds. The ``ssmtune`` command line is `search.cli`.
 """
 
@@ -20,7 +20,8 @@ from search._evaluate import (
 )
 from search._policy import PRUNERS, SAMPLERS, make_pruner, make_sampler, study_policy
 from search._ray import ray_session, start_local_ray
-from search._start import StudyRequest, plan_study, resume_study, start_study
+from search._request import Execution, StudyRequest, plan_study
+from search._start import resume_study, start_study
 from search._worker import (
     DEFAULT_OBJECTIVE,
     TrialContext,
@@ -32,6 +33,7 @@ from search._worker import (
 
 __all__ = [
     "StudyRequest",
+    "Execution",
     "plan_study",
     "start_study",
     "resume_study",

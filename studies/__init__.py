@@ -57,6 +57,8 @@ from studies._report import (
 from studies._settings import (
     PRUNERS,
     SAMPLERS,
+    Pruner,
+    Sampler,
     StudySettings,
     check_continuable,
     create_or_continue,
@@ -118,6 +120,8 @@ __all__ = [
     "retrying",
     "PRUNERS",
     "SAMPLERS",
+    "Pruner",
+    "Sampler",
     "StudySettings",
     "check_continuable",
     "create_or_continue",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from studies._errors import StudyError
 from studies._note import update_note
@@ -38,6 +38,8 @@ Policy = Callable[
 ]
 
 __all__ = [
+    "Sampler",
+    "Pruner",
     "SAMPLERS",
     "PRUNERS",
     "IDENTITY",
@@ -53,8 +55,10 @@ __all__ = [
 ]
 
 #: The sampler and pruner names a study may record; the search builds them (`search._policy`).
-SAMPLERS = ("grid", "random", "tpe", "gp")
-PRUNERS = ("none", "median", "hyperband")
+Sampler = Literal["grid", "random", "tpe", "gp"]
+Pruner = Literal["none", "median", "hyperband"]
+SAMPLERS: tuple[Sampler, ...] = get_args(Sampler)
+PRUNERS: tuple[Pruner, ...] = get_args(Pruner)
 #: Settings that define what a study measures: continuing a study requires the same values.
 IDENTITY = ("task", "model", "space", "space_size", "sampler", "pruner", "protocol", "seed", "data")
 
@@ -87,11 +91,11 @@ class StudySettings:
     model: str
     space: str
     space_size: int | None
-    sampler: str
-    pruner: str
+    sampler: Sampler
+    pruner: Pruner
     protocol: dict[str, int]
     seed: int
-    direction: str
+    direction: Literal["maximize", "minimize"]
     ssmtune_version: str = "0+unknown"
     n_trials: int | None = None
     max_retries: int = 2

@@ -316,7 +316,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         task="basicmotions", space=SPACE, name="existing", max_steps=4, eval_every=2
     )
     storage = open_storage(f"sqlite:///{d / 'ssmtune.db'}")
-    create_or_continue(storage, "existing", request["settings"])
+    create_or_continue(storage, "existing", request.settings)
     storage.engine.dispose()
     for side in _SIDE:
         assert not Path(f"{d / 'ssmtune.db'}{side}").exists()

@@ -67,7 +67,7 @@ def test_other_settings_for_an_existing_name_are_refused(
     from studies._storage import open_storage
 
     request = plan_study(task="basicmotions", space=SPACE, name="x")
-    create_or_continue(open_storage(sqlite_url), "x", request["settings"])
+    create_or_continue(open_storage(sqlite_url), "x", request.settings)
     args = ["study", "start", "--task", "basicmotions", "--space", SPACE, "--name", "x",
             "--sampler", "random", "--n-trials", "3", "--storage", sqlite_url]  # fmt: skip
     code, _, err = _main(monkeypatch, capsys, *args)
