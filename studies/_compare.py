@@ -33,6 +33,7 @@ from studies._bootstrap import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
     LEVEL,
+    MAX_UNDEFINED,
     TrialSample,
     boot_cost_to_reach,
     boot_expected_best,
@@ -462,6 +463,9 @@ def _cost_to_reach(sa: _Side, sb: _Side, target: float | None, direction: str) -
         iv = percentile_interval(r)
         ratio["interval"] = None if iv is None else list(iv)
         ratio["conclusive"], ratio["says"] = ratio_verdict(iv, ratio["undefined_fraction"])
+        if (ca is None) != (cb is None) and ratio["undefined_fraction"] <= MAX_UNDEFINED:
+            spent = [float(side.row["device_hours"] or 0.0) for side in (sa, sb)]
+            ratio.update(_one_sided_ratio(out, ca, cb, *spent))
     else:
         ratio["undefined_fraction"] = 1.0
         ratio["conclusive"] = False
@@ -587,6 +591,46 @@ def _hours(x: float | None) -> str:
     return "not reached" if x is None else f"{x:.3g}"
 
 
+def _one_sided_ratio(
+    reach: dict[str, Any], ca: float | None, cb: float | None, spent_a: float, spent_b: float
+) -> dict[str, Any]:
+    """The ratio B/A when only one study reached the target. The other's cost to reach is
+    unknown but larger than all it spent, so the data bound the ratio on one side only: B/A <
+    (B's cost, the top of its interval) / (A's device-hours) when only B reached it, B/A >
+    (B's device-hours) / (A's cost, the top of its interval) when only A did. The bootstrap
+    ratio is 0 or +inf in every resample there and says nothing more, so no interval is given.
+    Conclusive when the bound places the ratio on one side of 0.5 and 1 as `ratio_verdict`
+    would (below 0.5 or below 1; above 1)."""
+    if cb is not None:  # only B reached the target
+        hi = _top(reach["b"]["interval"], cb)
+        bound = hi / spent_a if spent_a > 0 else math.inf
+        text = f"< {bound:.3g}"
+        why = f"A did not reach the target in its {spent_a:.3g} device-hours"
+        if bound < 0.5:
+            return _bounded(text, True, f"{why}; B reaches it for less than half of them.")
+        if bound < 1.0:
+            return _bounded(text, True, f"{why}; B reaches it with fewer device-hours.")
+        return _bounded(text, False, f"{why}, too few to bound the ratio below 1.")
+    hi = _top(reach["a"]["interval"], ca)
+    bound = spent_b / hi if hi > 0 else math.inf
+    text = f"> {bound:.3g}"
+    why = f"B did not reach the target in its {spent_b:.3g} device-hours"
+    if bound > 1.0:
+        return _bounded(text, True, f"{why}, more than A needs to reach it (ratio above 1).")
+    return _bounded(text, False, f"{why}, too few to bound the ratio above 1.")
+
+
+def _top(interval: list[float | None] | None, estimate: float | None) -> float:
+    """The top of a cost interval (+inf when unbounded; the estimate without an interval)."""
+    if not interval:
+        return float(estimate or 0.0)
+    return math.inf if interval[1] is None else float(interval[1])
+
+
+def _bounded(text: str, conclusive: bool, says: str) -> dict[str, Any]:
+    return {"bound": text, "interval": None, "conclusive": conclusive, "says": says}
+
+
 def _points(diff: float, metric: str) -> str:
     return f"{100 * diff:+.2f}" if metric == "accuracy" else f"{diff:+.4g}"
 
@@ -600,29 +644,35 @@ def _verdict(c: dict[str, Any]) -> str:
     if not c["conclusive"]:
         lines.append("INCONCLUSIVE: " + "; ".join(c["problems"]) + ".")
     r_text = "—" if ratio["value"] is None else f"{ratio['value']:.3g}"
-    if ratio["value"] is None and ratio["reason"]:
-        r_text += f" ({ratio['reason']})"
+    if ratio.get("bound"):
+        how = f"B/A {ratio['bound']} ({ratio['says'].rstrip('.')})"
+    else:
+        if ratio["value"] is None and ratio["reason"]:
+            r_text += f" ({ratio['reason']})"
+        how = (
+            f"B/A = {r_text}, 90% interval {fmt_interval(ratio['interval'], lambda x: f'{x:.3g}')}"
+            f" ({boot['resamples']} bootstrap resamples, seed {boot['seed']})"
+            + (f": {ratio['says'].rstrip('.')}" if c["conclusive"] else "")
+        )
     lines.append(
         f"Device-hours to reach validation {metric} {fmt_value(goal, metric)} "
-        f"({c['target']['source']}), expected over random trial orders: "
-        f"B/A = {r_text}, 90% interval {fmt_interval(ratio['interval'], lambda x: f'{x:.3g}')} "
-        f"({boot['resamples']} bootstrap resamples, seed {boot['seed']})"
-        + (f": {ratio['says']}" if c["conclusive"] else ".")
+        f"({c['target']['source']}), expected over random trial orders: {how}."
     )
-    per = []
+    per, unbounded = [], False
     for key, label in (("a", "A"), ("b", "B")):
         e = reach[key]
         text = f"{label} {_hours(e['device_hours'])}"
-        if e["interval"] is not None:
+        if e["interval"] is not None and e["reached_fraction"]:
             text += (
                 f" {fmt_interval(e['interval'], lambda x: f'{x:.3g}')}, reached in "
                 f"{100 * e['reached_fraction']:.0f}% of resamples"
             )
+            unbounded |= e["interval"][1] is None
         per.append(text)
     lines.append(
         "Expected device-hours to reach it, with 90% intervals: "
         + "; ".join(per)
-        + " (an upper bound ∞: not reached in more than 5% of resamples)."
+        + (" (an upper bound ∞: not reached in more than 5% of resamples)." if unbounded else ".")
     )
     pts = c["points"]
     if pts["reduction"] is not None:

@@ -331,3 +331,54 @@ def test_out_writes_figures_with_bands(study_db, cli, tmp_path):
     assert all(p["interval"][0] <= p["interval"][1] for p in curve["trials"])
     assert 0.85 in [p["target"] for p in curve["cost_to_reach"]]
     assert "wrote 6 files" in err
+
+
+def _one_sided_db(url: str, a_device_s: float) -> None:
+    """Two studies on one task: A (6 trials of `a_device_s` each) never reaches 80 %; B (6
+    trials of 600 s) does in 4 of 6 trials."""
+    import optuna
+
+    from tests.studies.conftest import LINOSS_GRID, add_trials, study_attrs
+
+    for name, values, device_s in (
+        ("os-a", [0.60, 0.65, 0.70, 0.62, 0.68, 0.66], a_device_s),
+        ("os-b", [0.85, 0.70, 0.90, 0.82, 0.75, 0.88], 600.0),
+    ):
+        s = optuna.create_study(study_name=name, storage=url, direction="maximize")
+        for k, v in study_attrs("Heartbeat", "linoss", name, 8, "random").items():
+            s.set_user_attr(k, v)
+        add_trials(s, [(LINOSS_GRID[i], "COMPLETE", v, v, device_s)
+                       for i, v in enumerate(values)])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("a_device_s", "swap", "bound", "conclusive", "says"),
+    [
+        # B reaches 80 % in ~0.3 device-hours at most; A did not in 6: B/A < 0.05
+        (3600.0, False, "< 0.0", True, "B reaches it for less than half of them"),
+        # the same studies the other way round: B (now the slow one) spent 6 h, A needs < 0.3
+        (3600.0, True, "> 1", True, "more than A needs to reach it (ratio above 1)"),
+        # A spent only 0.1 h without reaching it: the data cannot bound B/A below 1
+        (60.0, False, "< ", False, "too few to bound the ratio below 1"),
+    ],
+)
+def test_only_one_study_reaching_the_target_bounds_the_ratio(
+    study_db_copy, a_device_s, swap, bound, conclusive, says
+):
+    """When only one study reaches the target, the other's cost to reach is unknown but above
+    all it spent: the ratio has a one-sided bound, not the bootstrap's [0, 0] (every resample
+    0) or [inf, inf], and the verdict follows the bound."""
+    _one_sided_db(study_db_copy, a_device_s)
+    a, b = ("os-b", "os-a") if swap else ("os-a", "os-b")
+    c = compare(study_db_copy, "Heartbeat", a, b, target=0.80, seed=1)
+    ratio = c["cost_to_reach"]["ratio"]
+    assert ratio["interval"] is None and ratio["bound"].startswith(bound), ratio
+    assert ratio["conclusive"] is conclusive and c["conclusive"] is conclusive
+    assert says in ratio["says"] and f"B/A {ratio['bound']}" in c["verdict"]
+    assert "[0, 0]" not in c["verdict"] and "[∞, ∞]" not in c["verdict"]
+    top = c["cost_to_reach"]["a" if swap else "b"]["interval"][1]
+    if swap:
+        assert float(ratio["bound"][2:]) == pytest.approx(6 * a_device_s / 3600 / top, rel=1e-2)
+    else:
+        spent_a = 6 * a_device_s / 3600
+        assert float(ratio["bound"][2:]) == pytest.approx(top / spent_a, rel=1e-2)
