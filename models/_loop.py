@@ -132,6 +132,7 @@ def run_members(
             best_test[0], history[0] = saved.best_test, list(saved.history)
             prior_s = saved.spent_s
     first_step = steps.copy()
+    saved_s: list[float] = []
     while alive.any():
         running = alive.copy()
         n = np.where(running, np.minimum(steps_per_chunk, [o.max_steps - step for o in options]), 0)
@@ -179,6 +180,7 @@ def run_members(
             ):
                 rng, pending = batches[0].state()
                 track = tracks[0]
+                tock = time.perf_counter()
                 checkpoint.save(
                     carry,
                     RunState(
@@ -193,6 +195,7 @@ def run_members(
                         spent_s=prior_s + time.perf_counter() - started,
                     ),
                 )
+                saved_s.append(time.perf_counter() - tock)
             for i in np.flatnonzero(alive):
                 callback = callbacks[i]
                 if callback is not None and callback(int(steps[i]), history[i][-1][1]):
@@ -228,6 +231,7 @@ def run_members(
             history=history[i],
             resumed_step=resumed_step,
             prior_s=prior_s,
+            checkpoint_s=tuple(saved_s),
         )
         for i in range(k)
     ]

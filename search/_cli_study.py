@@ -106,6 +106,13 @@ def start(
     compile_ahead: bool = typer.Option(
         True, "--compile-ahead/--no-compile-ahead", help=_AHEAD_HELP
     ),
+    checkpoint_dir: str | None = typer.Option(
+        None,
+        "--checkpoint-dir",
+        help="Folder of the trials' checkpoints, written at each evaluation so a killed trial "
+        "continues where it stopped (default: beside the SQLite file, else under the data "
+        "dir); on a multi-node cluster, a folder every node mounts.",
+    ),
 ) -> None:
     """Start a study (or continue the one of that name) and run it on Ray."""
     from search._start import start_study
@@ -133,6 +140,7 @@ def start(
             objective=objective,
             batch_trials=batch_trials,
             compile_ahead=compile_ahead,
+            checkpoint_dir=checkpoint_dir,
             **hooks,
         )
 

@@ -39,6 +39,9 @@ Faults the loop rides through or ends on:
   for up to `studies._storage.OUTAGE_S` seconds while the workers keep training (they keep
   their results until the database is back); past that the run stops with one line saying to
   `resume`;
+- trial checkpoints (`search._checkpoints`): a trial failed with no retry left or stopped at
+  the budget loses its checkpoint folder (a re-queued one keeps it for its retry), and a run
+  that ends with its plan done removes what is left of the study's checkpoints;
 - Ray lost: every `heartbeat_s` the loop checks that the processes of a Ray it started are
   alive and that its own node is alive in the cluster; a dead local Ray ends the run at once,
   a cluster that cannot be reached ends it after `RAY_LOSS_S` seconds; the trials in flight are
@@ -411,6 +414,7 @@ class Runner:
                 f"stop trial id {trial_id} at the budget",
             ):
                 self.counters.budget_stopped += 1
+                self._drop_checkpoint(trial)
         self.counters.finished += len(slot.trial_ids)
         if self.budget is not None:
             self.budget.ended(slot.trial_ids)
@@ -500,8 +504,19 @@ class Runner:
             why = f"{reason}; re-queued, {left - 1} retries left after this one"
             return fail_trial(self.study, trial_id, why, requeue=True, count=True)
         why = f"{reason}; no retry left (--max-retries {self.settings.max_retries})"
-        fail_trial(self.study, trial_id, why)
+        if fail_trial(self.study, trial_id, why):
+            self._drop_checkpoint(trial)
         return False
+
+    def _drop_checkpoint(self, trial: Any) -> None:
+        """Delete the checkpoint folder of a trial that has finished for good."""
+        if self.spec.checkpoint_dir is not None:
+            import models
+            from search._checkpoints import trial_folder
+
+            models.delete_checkpoints(
+                trial_folder(self.spec.checkpoint_dir, self.spec.study_name, trial)
+            )
 
     def _requeue(self, trial_id: int, why: str) -> bool:
         """Fail a trial that did nothing wrong and re-queue it without using up a retry."""
@@ -571,6 +586,11 @@ class Runner:
             for actor in self.actors:
                 self._kill(actor)
             restore()
+        if self.stopped_by is None and self.spec.checkpoint_dir is not None:
+            from search._checkpoints import remove_study_folder
+
+            # the plan is done: no trial of the study is waiting or running
+            remove_study_folder(self.spec.checkpoint_dir, self.spec.study_name)
         status = self._refresh()
         status["workers_running"] = workers_running
         c = self.counters

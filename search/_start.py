@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from search._budget import check_new_budget
+from search._checkpoints import check_shared, remote_nodes, resolve_checkpoint_dir
 from search._policy import study_policy
 from search._ray import cluster_is_local, is_remote_address, ray_session
 from search._request import Execution, StudyRequest, plan_study
@@ -91,6 +92,10 @@ def _run(
     with ray_session(address, num_cpus=local_cpus) as ray_info:
         if is_sqlite(url) and not ray_info.started and not cluster_is_local():
             raise StudyError(_SQLITE_REMOTE.format(url=mask_url(url)))
+        # a study created before checkpoints were recorded uses the default folder
+        checkpoint_dir = settings.checkpoint_dir or resolve_checkpoint_dir(None, url)
+        if not ray_info.started:  # a retry may run on any node: all must reach the folder
+            check_shared(checkpoint_dir, remote_nodes())
         gpus = execution.gpus_per_trial
         if gpus is None:
             gpus = recorded.get("gpus_per_trial")
@@ -137,6 +142,7 @@ def _run(
             objective=objective,
             device_share=gpus,
             budgeted=settings.budget_hours is not None,
+            checkpoint_dir=checkpoint_dir,
         )
         options = RunOptions(
             workers=n_workers,
@@ -196,6 +202,7 @@ def start_study(
     stop: Any = None,
     batch_trials: int = 1,
     compile_ahead: bool = True,
+    checkpoint_dir: str | None = None,
 ) -> dict[str, Any]:
     """Start (or continue) a study and run it to the end; return its summary.
 
@@ -204,7 +211,10 @@ def start_study(
     `ray_address`; an `objective` is recorded and reused by `resume`) and `storage`;
     `progress` receives status updates, `on_ready` the study
     name, storage and Ray figures once the study exists, `stop` (a `threading.Event`) stops
-    the run like Ctrl+C.
+    the run like Ctrl+C. `checkpoint_dir` (``--checkpoint-dir``): the folder of the trials'
+    checkpoints (`search._checkpoints`; default beside a SQLite file, else under the data
+    dir), recorded in the study's settings; on a cluster with other machines, a folder they
+    all mount.
 
     Raises:
         StudyError, TaskError, SpaceError, ConfigError: bad input; nothing was written then.
@@ -238,7 +248,9 @@ def start_study(
     return _run(
         url=url,
         name=request.name,
-        request_settings=request.settings,
+        request_settings=replace(
+            request.settings, checkpoint_dir=resolve_checkpoint_dir(checkpoint_dir, url)
+        ),
         space=request.space,
         points=request.points,
         execution=execution,

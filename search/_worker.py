@@ -18,6 +18,17 @@ At every evaluation the worker reads it, and once it has passed, the objective i
 as a pruner would tell it; the trial is then stored PRUNED with its best validation so far, the
 test metric at that evaluation and the user attribute ``stopped_reason = "budget"``.
 
+Checkpoints (``--checkpoint-dir``, `search._checkpoints`): the worker gives each trial the
+folder of its retry chain (`TrialContext.checkpoint`); `train_objective` trains with it, so a
+trial writes its state at every evaluation and a retry of a killed trial continues from the
+latest one. What the trial found there is written on it at once (user attributes
+``resumed_from_step``, or ``checkpoint_refused`` with the reason a checkpoint was not used). A
+resumed trial's ``wall_s`` and ``device_s`` include the time its killed runs spent to reach
+the checkpoint (``carried_s`` device-seconds, which the killed trials count too:
+`studies.study_cost_s` counts them once). The folder is deleted once the worker has stored the
+trial's result; a trial the runner gave up meanwhile keeps it for its retry. Vectorized trials
+(``--batch-trials``) write no checkpoints: a retry of one starts from step 0.
+
 The objective is pluggable: ``module:function`` with the signature of `train_objective`
 (tests swap in a fake that sleeps and returns a number).
 """
@@ -33,6 +44,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -75,6 +87,8 @@ class WorkerSpec:
             (the share of a fractional GPU) x its wall time.
         budgeted: the study has a budget: read the trial's deadline (`STOP_AT_ATTR`) at
             every evaluation.
+        checkpoint_dir: the study's checkpoint folder (`search._checkpoints`); None: trials
+            write no checkpoints.
     """
 
     storage_url: str
@@ -87,6 +101,7 @@ class WorkerSpec:
     objective: str = DEFAULT_OBJECTIVE
     device_share: float = 0.0
     budgeted: bool = False
+    checkpoint_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,11 +129,23 @@ class TrialContext:
         report: ``report(step, val) -> bool``: record the validation metric of an evaluation;
             True means the pruner asks to stop.
         cache: the worker's cache, kept across trials (the data lives here).
+        checkpoint_folder: where the trial keeps its latest checkpoint; None: nowhere.
+        on_resume: told what the trial found there (a `models.Resume`).
     """
 
     spec: WorkerSpec
     report: Callable[[int, float], bool]
     cache: dict[str, Any] = field(default_factory=dict)
+    checkpoint_folder: Path | None = None
+    on_resume: Callable[[Any], None] | None = None
+
+    def checkpoint(self) -> Any:
+        """The trial's `models.Checkpoint` for `models.train`, or None when it has no folder."""
+        if self.checkpoint_folder is None:
+            return None
+        import models
+
+        return models.Checkpoint(self.checkpoint_folder, on_resume=self.on_resume)
 
     def dataset(self) -> Any:
         """The task's data for the study's seed, loaded once per worker."""
@@ -151,7 +178,14 @@ def train_objective(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
     data = ctx.dataset()
     config, options = ctx.space().to_config(params, task_info=data.info)
     options = options.replace(**ctx.spec.protocol)
-    result = models.train(config, data, options, seed=ctx.spec.seed, callback=ctx.report)
+    result = models.train(
+        config,
+        data,
+        options,
+        seed=ctx.spec.seed,
+        callback=ctx.report,
+        checkpoint=ctx.checkpoint(),
+    )
     return TrialOutcome(
         val=result.val,
         test=result.test,
@@ -216,6 +250,8 @@ class TrialWorker:
         self._unreported: dict[int, Callable[[], None]] = {}
         self._best: dict[int, float] = {}  # best validation reported, per trial
         self._over_budget: set[int] = set()  # trials told to stop at the budget
+        self._carried: dict[int, float] = {}  # wall seconds a resumed trial's killed runs spent
+        self._folders: dict[int, Path] = {}  # each trial's checkpoint folder
 
     def ping(self) -> dict[str, Any]:
         """The worker's process id and node, answered once the worker is up and has opened
@@ -359,7 +395,28 @@ class TrialWorker:
                 return False
 
         self._unreported[trial_id] = flush
-        return TrialContext(self.spec, report, self.cache)
+        folder = None
+        if self.spec.checkpoint_dir is not None:
+            from search._checkpoints import trial_folder
+
+            frozen = self._db(lambda: storage_of(study).get_trial(trial_id), "read a trial")
+            folder = trial_folder(self.spec.checkpoint_dir, self.spec.study_name, frozen)
+            self._folders[trial_id] = folder
+
+        def on_resume(found: Any) -> None:
+            attrs: dict[str, Any] = {}
+            if found.step is not None:
+                self._carried[trial_id] = float(found.spent_s)
+                attrs["resumed_from_step"] = int(found.step)
+            if found.reason is not None:
+                attrs["checkpoint_refused"] = found.reason
+            if attrs:
+                self._db(
+                    lambda: set_trial_attrs(storage_of(study), trial_id, attrs),
+                    f"record the checkpoint of trial {trial_id}",
+                )
+
+        return TrialContext(self.spec, report, self.cache, folder, on_resume)
 
     @staticmethod
     def _past_deadline(study: Any, trial_id: int) -> bool:
@@ -387,9 +444,11 @@ class TrialWorker:
         best it reported) and ``stopped_reason = "budget"``."""
         from optuna.trial import TrialState
 
-        from studies import DEVICES_ATTR, device_factor
+        from studies import CARRIED_ATTR, DEVICES_ATTR, device_factor
 
         devices = device_factor(self.spec.device_share, outcome.device_count)
+        carried = self._carried.pop(trial_id, 0.0)  # the killed runs' time to the checkpoint
+        wall += carried
         attrs = {
             "wall_s": wall,
             "device_s": devices * wall,
@@ -401,6 +460,8 @@ class TrialWorker:
             "device": outcome.device,
             "peak_mem": outcome.peak_mem,
         }
+        if carried > 0:
+            attrs[CARRIED_ATTR] = devices * carried
         val = outcome.val
         best = self._best.pop(trial_id, None)
         over_budget = trial_id in self._over_budget
@@ -432,6 +493,8 @@ class TrialWorker:
 
         self._best.pop(trial_id, None)
         self._over_budget.discard(trial_id)
+        self._carried.pop(trial_id, None)
+        folder = self._folders.pop(trial_id, None)
         summary = {"trial_id": trial_id, "state": state.name, "value": value, **attrs}
         if reason is not None:
             attrs = {**attrs, "fail_reason": reason}
@@ -446,6 +509,10 @@ class TrialWorker:
         )
         if not done:
             summary["state"] = "ALREADY_FINISHED"  # the runner gave the trial up meanwhile
+        elif folder is not None:  # finished: its retries (if any) need no checkpoint
+            import models
+
+            models.delete_checkpoints(folder)
         return summary
 
 

@@ -68,6 +68,7 @@ from studies._settings import (
     name_objective,
 )
 from studies._status import (
+    CARRIED_ATTR,
     DEVICES_ATTR,
     device_factor,
     list_studies,
@@ -154,6 +155,7 @@ __all__ = [
     "trial_wall_s",
     "device_factor",
     "DEVICES_ATTR",
+    "CARRIED_ATTR",
     "StudyError",
     "storage_of",
     "trial_id_of",

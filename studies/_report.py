@@ -31,6 +31,7 @@ from studies._query import (
     study_wall_s,
     trial_device_s,
 )
+from studies._status import carried_s
 
 if TYPE_CHECKING:
     import optuna
@@ -197,7 +198,7 @@ def _observed_within(
 
     spent = 0.0
     for i, t in enumerate(study.get_trials(deepcopy=False), start=1):
-        spent += trial_device_s(t)
+        spent += trial_device_s(t) - carried_s(t)  # a resumed trial's carry is counted once
         if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value):
             gap = best - t.value if direction == "maximize" else t.value - best
             if gap <= tol + 1e-12:

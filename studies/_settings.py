@@ -85,6 +85,9 @@ class StudySettings:
         data: for a task read from the user's data file (`tasks.data_identity`): its
             ``path``, the ``sha256`` of each file and the ``shape`` [cases, length, channels];
             None for the registered tasks (and studies created before it was recorded).
+        checkpoint_dir: the folder of the trials' checkpoints (``--checkpoint-dir``, an
+            absolute path; `search._checkpoints`); None for studies created before it was
+            recorded (they use the default).
     """
 
     task: str
@@ -102,6 +105,7 @@ class StudySettings:
     budget_hours: float | None = None
     execution: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] | None = None
+    checkpoint_dir: str | None = None
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
@@ -260,7 +264,7 @@ def create_or_continue(
     sampler, pruner = policy(settings) if policy is not None else (None, None)
     if check_continuable(storage, name, settings):
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
-        for key in ("n_trials", "max_retries", "budget_hours", "execution"):
+        for key in ("n_trials", "max_retries", "budget_hours", "execution", "checkpoint_dir"):
             value = getattr(settings, key)
             if study.user_attrs.get(key) != value:
                 study.set_user_attr(key, value)

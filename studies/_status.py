@@ -10,6 +10,11 @@ trial, and again with the devices the objective reports when it ends. A finished
 its `device_s` user attribute (that factor x its wall time); a trial without one (its worker
 died, or it is running) costs its recorded devices x the time since it started (to its end,
 if it has one). So a running trial costs, at each moment, what it will be charged.
+
+A trial that continued from the checkpoint of a killed one (`models.Checkpoint`) is charged
+the killed runs' time to that checkpoint too (its `CARRIED_ATTR`, in its `device_s`): what the
+result cost. The killed trials are charged their own time as well, so the study counts the
+carried seconds once (`study_cost_s`).
 """
 
 from __future__ import annotations
@@ -34,11 +39,16 @@ __all__ = [
     "trial_wall_s",
     "device_factor",
     "DEVICES_ATTR",
+    "CARRIED_ATTR",
+    "carried_s",
 ]
 
 #: User attribute of a trial: the devices it is charged for per second of wall time
 #: (`device_factor`), written by its worker when it takes the trial and when it ends.
 DEVICES_ATTR = "devices"
+#: User attribute of a trial resumed from a checkpoint: the device-seconds its killed
+#: predecessors spent up to that checkpoint, included in its `device_s`.
+CARRIED_ATTR = "carried_s"
 
 
 def device_factor(gpus_per_trial: float, device_count: int = 1) -> float:
@@ -91,10 +101,19 @@ def trial_wall_s(trial: FrozenTrial, now: datetime | None = None) -> float:
     return max(0.0, (end - start).total_seconds())
 
 
+def carried_s(trial: FrozenTrial) -> float:
+    """The device-seconds a resumed trial carried over from its killed predecessors (0.0 for
+    any other trial): included in its `device_s` and counted by them too."""
+    value = trial.user_attrs.get(CARRIED_ATTR)
+    ok = isinstance(value, int | float) and math.isfinite(value) and value > 0
+    return float(value) if ok else 0.0
+
+
 def study_cost_s(trials: list[FrozenTrial]) -> float:
-    """Device-seconds of every trial, running ones up to now."""
+    """Device-seconds of every trial, running ones up to now; the time a resumed trial
+    carried over from its killed predecessors is counted once (they count it)."""
     now = datetime.now()
-    return sum(trial_cost_s(t, now) for t in trials)
+    return sum(trial_cost_s(t, now) - carried_s(t) for t in trials)
 
 
 def _planned(settings: StudySettings | None) -> int | None:

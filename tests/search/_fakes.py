@@ -149,3 +149,37 @@ def slows_down(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
     done = ctx.cache.get("fake-trials", 0)
     ctx.cache["fake-trials"] = done + 1
     return _priced(params, ctx, 1.0 if done == 0 else 10.0)
+
+
+def _training(params: dict[str, Any], ctx: TrialContext, after_report: Any) -> TrialOutcome:
+    """`search._worker.train_objective` (real training, with the trial's checkpoints), with
+    ``after_report(n)`` called after the trial's n-th report of this attempt."""
+    from search._worker import train_objective
+
+    inner, count = ctx.report, [0]
+
+    def report(step: int, val: float) -> bool:
+        answer = inner(step, val)
+        count[0] += 1
+        after_report(count[0])
+        return answer
+
+    ctx.report = report
+    return train_objective(params, ctx)
+
+
+def trains_dies_once(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
+    """Trains for real; the first attempt in a study kills its worker process (SIGKILL) right
+    after its second evaluation is reported (its checkpoint is written before the report)."""
+    marker = _markers(ctx.spec) + ".trained-died"
+
+    def die(n: int) -> None:
+        if n == 2 and _first(marker):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return _training(params, ctx, die)
+
+
+def trains_slowly(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
+    """Trains for real, sleeping 1 s after each report: time to kill the driver mid-trial."""
+    return _training(params, ctx, lambda n: time.sleep(1.0))
