@@ -64,6 +64,10 @@ PUBLISHED_SCP1 = {
     SPACE_B: "D-LinOSS 88.9 ± 3.0",
 }
 SEED0 = 2345
+#: Validation accuracies at which the pooled B/A is also reported: the default target (the
+#: better best minus 1 point) rests on the few best trials of a study; these are reached by
+#: several trials of both spaces in the SCP1 run of issue 14 (pooled bests 86.9 and 83.3 %).
+FIXED_TARGETS = (0.80, 0.82)
 #: The AutoML measurement's protocol: a few hundred steps (FingerMovements has 291 training
 #: cases of length 50, so 300 steps of batch 32 are about 33 passes over them).
 AUTOML_PROTOCOL = ("--max-steps", "300", "--eval-every", "50", "--patience", "2")
@@ -191,6 +195,7 @@ def _pooled(loaded: dict, summaries: dict, args: argparse.Namespace) -> dict[str
         )
     best = {s: float(samples[s].values.max()) for s in samples}
     target = studies.default_target(best[SPACE_A], best[SPACE_B], "accuracy")
+    assert target is not None  # both spaces have a best value
     rng = np.random.default_rng(studies.DEFAULT_SEED)
     reps = {}
     out: dict[str, Any] = {"target": target, "best": best}
@@ -204,20 +209,30 @@ def _pooled(loaded: dict, summaries: dict, args: argparse.Namespace) -> dict[str
             "interval": studies.percentile_interval(reps[space]),
             "reached_fraction": float(np.isfinite(reps[space]).mean()),
         }
-    a, b = reps[SPACE_A], reps[SPACE_B]
-    defined = np.isfinite(a) | np.isfinite(b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(np.isfinite(a), b / a, np.inf)[defined]
     point_a, point_b = out[SPACE_A]["cost_to_reach"], out[SPACE_B]["cost_to_reach"]
-    interval = studies.percentile_interval(ratio) if ratio.size else None
-    conclusive, says = studies.ratio_verdict(interval, float(1 - defined.mean()))
     out["ratio"] = {
         "value": point_b / point_a if point_a and point_b is not None else None,
-        "interval": interval,
-        "conclusive": conclusive,
-        "says": says,
+        **studies.boot_ratio(reps[SPACE_A], reps[SPACE_B]),
     }
+    out["fixed"] = [_pooled_ratio(samples, t, rng) for t in FIXED_TARGETS]
     return out
+
+
+def _pooled_ratio(samples: dict[str, Any], target: float, rng: Any) -> dict[str, Any]:
+    """B/A of the pooled samples' costs to reach `target`, with its interval."""
+    import studies
+
+    reps, point = {}, {}
+    for space, sample in samples.items():
+        idx = studies.resample_indices(sample.values.size, studies.DEFAULT_RESAMPLES, rng)
+        reps[space] = studies.boot_cost_to_reach(sample, target, idx)
+        point[space] = studies.cost_to_reach(sample.values, sample.costs, target)
+    a, b = point[SPACE_A], point[SPACE_B]
+    return {
+        "target": target,
+        "value": b / a if a and b is not None else None,
+        **studies.boot_ratio(reps[SPACE_A], reps[SPACE_B]),
+    }
 
 
 def _write(result: dict[str, Any], out: Path | None) -> None:
@@ -275,6 +290,12 @@ def _write(result: dict[str, Any], out: Path | None) -> None:
         f"{_with_interval(ratio['value'], ratio['interval'])}; "
         + ("" if ratio["conclusive"] else "INCONCLUSIVE: ")
         + ratio["says"],
+        "At fixed lower targets (the default one rests on the few best trials), pooled B/A: "
+        + "; ".join(
+            f"{_pct(f['target'])} %: {_with_interval(f['value'], f['interval'])}"
+            + ("" if f["conclusive"] else " (INCONCLUSIVE)")
+            for f in pooled.get("fixed", [])
+        ),
         "Per replicate, `ssmtune compare` B/A: "
         + "; ".join(f"r{p['replicate']} {_pair_text(p)}" for p in result["pairs"]),
         "5-seed test: `ssmtune evaluate --protocol study` of each space's best configuration "

@@ -20,7 +20,7 @@ so a replicate that is infinite (the target not reached) only counts by its rank
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -296,6 +296,34 @@ def ratio_verdict(
     if lo > 1.0:
         return True, "B needs more device-hours than A to reach the target (ratio above 1)."
     return True, "B does not halve A's device-hours to reach the target (ratio above 0.5)."
+
+
+def boot_ratio(reps_a: np.ndarray, reps_b: np.ndarray) -> dict[str, Any]:
+    """The cost ratio B/A over paired resamples of the costs to reach a target (+inf where a
+    resample does not reach it; `boot_cost_to_reach`): r = B / A is 0 where only A fails,
+    +inf where only B fails, undefined where both fail.
+
+    Returns:
+        ``interval`` (`percentile_interval` of r, or None), ``undefined_fraction``, and the
+        verdict of `ratio_verdict`: ``conclusive``, ``says``.
+
+    Example:
+        >>> inf = np.inf
+        >>> out = boot_ratio(np.array([1.0, 2.0, inf, inf]), np.array([0.5, inf, 1.0, inf]))
+        >>> out["undefined_fraction"]
+        0.25
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.asarray(reps_b, float) / np.asarray(reps_a, float)  # inf / inf is NaN
+    undefined = float(np.mean(np.isnan(r)))
+    iv = percentile_interval(r)
+    conclusive, says = ratio_verdict(iv, undefined)
+    return {
+        "interval": None if iv is None else list(iv),
+        "undefined_fraction": undefined,
+        "conclusive": conclusive,
+        "says": says,
+    }
 
 
 # ----------------------------------------------------------------------------- helpers

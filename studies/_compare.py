@@ -38,10 +38,10 @@ from studies._bootstrap import (
     boot_cost_to_reach,
     boot_expected_best,
     boot_expected_best_at_cost,
+    boot_ratio,
     boot_test_at_best,
     cost_to_reach,
     percentile_interval,
-    ratio_verdict,
     resample_indices,
 )
 from studies._errors import StudyError
@@ -457,12 +457,7 @@ def _cost_to_reach(sa: _Side, sb: _Side, target: float | None, direction: str) -
         missing = [k.upper() for k in ("a", "b") if out[k]["device_hours"] is None]
         ratio["reason"] = f"{' and '.join(missing) or 'A'} does not reach the target"
     if len(reps) == 2:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = reps["b"] / reps["a"]  # +inf / +inf (neither reaches) is NaN: undefined
-        ratio["undefined_fraction"] = float(np.mean(np.isnan(r)))
-        iv = percentile_interval(r)
-        ratio["interval"] = None if iv is None else list(iv)
-        ratio["conclusive"], ratio["says"] = ratio_verdict(iv, ratio["undefined_fraction"])
+        ratio.update(boot_ratio(reps["a"], reps["b"]))
         if (ca is None) != (cb is None) and ratio["undefined_fraction"] <= MAX_UNDEFINED:
             spent = [float(side.row["device_hours"] or 0.0) for side in (sa, sb)]
             ratio.update(_one_sided_ratio(out, ca, cb, *spent))

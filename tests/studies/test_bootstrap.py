@@ -267,3 +267,23 @@ def test_trial_sample_checks_its_input():
         TrialSample.of([0.5, float("nan")], [1.0, 1.0])
     with pytest.raises(StudyError, match="costs finite and >= 0"):
         TrialSample.of([0.5, 0.6], [1.0, -1.0])
+
+
+def test_boot_ratio_is_zero_where_only_a_fails_and_undefined_where_both_do() -> None:
+    """r = B / A per paired resample: 0 where only A misses the target (B is cheaper than an
+    A that never gets there), +inf where only B misses, undefined where both do. (The SCP1
+    benchmark's pooled ratio once counted 'only A misses' as +inf.)"""
+    import numpy as np
+
+    from studies import boot_ratio
+
+    inf = np.inf
+    only_a_fails = boot_ratio(np.full(100, inf), np.linspace(0.1, 0.2, 100))
+    assert only_a_fails["interval"] == [0.0, 0.0] and only_a_fails["undefined_fraction"] == 0
+    only_b_fails = boot_ratio(np.linspace(0.1, 0.2, 100), np.full(100, inf))
+    assert only_b_fails["interval"][0] is None or only_b_fails["interval"][0] == inf
+    a = np.array([1.0] * 80 + [inf] * 20)
+    b = np.array([0.5] * 80 + [inf] * 10 + [0.3] * 10)
+    mixed = boot_ratio(a, b)
+    assert mixed["undefined_fraction"] == pytest.approx(0.10)
+    assert mixed["interval"] == [0.0, 0.5] and mixed["conclusive"] is True  # below 1
