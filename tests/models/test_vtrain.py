@@ -1,6 +1,10 @@
 """Vectorized trials (models/_vtrain.py): K members in one program behave as K `models.train`
 runs, each with its own stops and cost share; members differing in compiled values are refused."""
 
+import itertools
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -66,15 +70,27 @@ def test_each_member_stops_on_its_own(data, config):
     _close(res[2], models.train(config, data, opts[2], seed=7))
 
 
-def test_cost_shares_add_up(data, config):
-    import time
+def test_cost_shares_add_up(data, config, monkeypatch):
+    """The call's time is shared out whole: with a clock that ticks one second a reading, the
+    members' `wall_s` add up to the time from the set-up's first reading to the last, and the
+    member that stopped after the first chunk gets less than the one that ran on."""
+    main, ticks, readings = threading.get_ident(), itertools.count(), []
 
-    t0 = time.perf_counter()
-    res = train_batch([config] * 2, data, [_opts(lr=1e-3), _opts(lr=1e-4)], seeds=[1, 1])
-    wall = time.perf_counter() - t0
-    total = sum(r.wall_s for r in res)
-    assert 0.8 * wall <= total <= wall + 1e-6
-    assert all(r.wall_s > 0 and r.examples_per_s > 0 and r.device_count == 1 for r in res)
+    def clock() -> float:
+        value = float(next(ticks))
+        if threading.get_ident() == main:
+            readings.append(value)
+        return value
+
+    monkeypatch.setattr(time, "perf_counter", clock)
+    opts = [_opts(lr=1e-3), _opts(lr=1e-4, max_steps=EVERY)]
+    res = train_batch([config] * 2, data, opts, seeds=[1, 1])
+    first, last = readings[0], readings[-1]
+    monkeypatch.undo()
+    assert [r.steps for r in res] == [STEPS, EVERY]
+    assert sum(r.wall_s for r in res) == pytest.approx(last - first)
+    assert 0 < res[1].wall_s < res[0].wall_s
+    assert all(r.examples_per_s > 0 and r.device_count == 1 for r in res)
 
 
 def test_traced_values_share_one_executable(data, config):

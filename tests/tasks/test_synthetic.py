@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
 import tasks
+from tasks._registry import get
+from tasks._synthetic import CASES, ToneFreq
 
 SYNTHETIC = ["tone-freq", "recall", "running-mean", "delay", "digits-noise"]
 
@@ -24,12 +24,48 @@ def test_deterministic_per_seed(name: str, data_dir) -> None:
     assert a.train.x.shape[1] == 128
 
 
-def test_length_50000_is_quick(data_dir) -> None:
-    start = time.perf_counter()
+class _CountingRng:
+    """A numpy Generator that counts the draws made from it (one per method call)."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng, self.draws = rng, 0
+
+    def __getattr__(self, name: str):
+        method = getattr(self.rng, name)
+
+        def draw(*args, **kwargs):
+            self.draws += 1
+            return method(*args, **kwargs)
+
+        return draw
+
+
+@pytest.mark.parametrize("name", SYNTHETIC)
+def test_generated_in_one_vectorised_pass(name: str) -> None:
+    """The draws do not grow with the length or the cases: no loop over steps or cases."""
+    draws = []
+    for length, n in ((128, 40), (4096, 400)):
+        rng = _CountingRng(np.random.default_rng(0))
+        split = get(f"{name}@{length}").generate(rng, n)
+        assert split.x.shape[1] == length and split.x.dtype == np.float32
+        draws.append(rng.draws)
+    assert 1 <= draws[0] == draws[1] <= 3, draws
+
+
+def test_length_50000_is_generated_once_when_loaded(data_dir, monkeypatch) -> None:
+    calls = []
+    generate = ToneFreq.generate
+
+    def counted(self, rng, n):
+        calls.append((self.length, n))
+        return generate(self, rng, n)
+
+    monkeypatch.setattr(ToneFreq, "generate", counted)
+    assert tasks.info("tone-freq@50000").length == 50_000 and calls == []  # info draws nothing
     data = tasks.load("tone-freq@50000", seed=0)
-    elapsed = time.perf_counter() - start
+    assert calls == [(50_000, CASES)]
     assert data.train.x.shape == (280, 50_000, 1) and data.info.length == 50_000
-    assert elapsed < 10, elapsed
+    assert data.train.x.dtype == np.float32  # 4 bytes a value: 56 MB for the train split
 
 
 def _whole(data):
