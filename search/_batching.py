@@ -1,5 +1,5 @@
-"""Compile-aware scheduling and vectorized trials: the runner's two ways of paying less
-compilation and fewer launches per trial.
+"""Compile-aware scheduling and the shapes of vectorized trials: the runner's two ways of
+paying less compilation and fewer launches per trial.
 
 A trial's *shape* is `models.compile_key` of its config and options: everything that is
 compiled into the training step (the model config, batch size, evaluation interval), but not
@@ -17,9 +17,12 @@ must also agree on the time channel: their *batch shape* is `models.batch_key`.
 - Compiling ahead (``--compile-ahead``, on by default; `first_new_shape`): with each trial the
   runner hands the worker the parameters of a waiting trial of a shape nobody has; the worker
   compiles it in a background thread while it trains (`models.precompile`).
-- Vectorized trials (``--batch-trials K``): up to K waiting trials of one shape go to one
-  worker together and train in one vmapped program (`models.train_batch`); each stays its own
-  Optuna trial with its own reports, pruning and share of the cost (`train_batch_objective`).
+- Vectorized trials (``--batch-trials K``): up to K waiting trials of one batch shape go to
+  one worker together and train in one vmapped program (`models.train_batch`); each stays its
+  own Optuna trial with its own reports, pruning and share of the cost (the objective's batch
+  form, `search._worker.train_objective_batch`).
+
+This module is pure scheduling: it imports nothing of the worker, which imports nothing of it.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 
 from studies import trial_point
 
-__all__ = ["ShapeKeys", "first_new_shape", "preference_order", "train_batch_objective"]
+__all__ = ["ShapeKeys", "first_new_shape", "preference_order"]
 
 
 class ShapeKeys:
@@ -115,48 +118,6 @@ def preference_order(
         return 3
 
     return sorted(waiting, key=rank)
-
-
-def train_batch_objective(params_list: list[dict[str, Any]], ctxs: list[Any]) -> list[Any]:
-    """Train the trials of `params_list` (one shape) together with `models.train_batch`.
-
-    The batch counterpart of `search._worker.train_objective`: the same data, space, protocol
-    and seed, one `TrialContext` (its own report/prune callback) per trial; each outcome
-    carries the trial's share of the wall time.
-    """
-    import models
-    from search._worker import TrialOutcome
-
-    ctx0 = ctxs[0]
-    data = ctx0.dataset()
-    space = ctx0.space()
-    configs, options = [], []
-    for params in params_list:
-        config, opts = space.to_config(params, task_info=data.info)
-        configs.append(config)
-        options.append(opts.replace(**ctx0.spec.protocol))
-    results = models.train_batch(
-        configs,
-        data,
-        options,
-        seeds=[ctx0.spec.seed] * len(configs),
-        callbacks=[ctx.report for ctx in ctxs],
-    )
-    return [
-        TrialOutcome(
-            val=r.val,
-            test=r.test,
-            status=r.status,
-            steps=r.steps,
-            compile_s=r.compile_s,
-            device=r.device,
-            device_count=r.device_count,
-            peak_mem=r.peak_mem,
-            diverged_step=r.diverged_step,
-            wall_s=r.wall_s,
-        )
-        for r in results
-    ]
 
 
 def first_new_shape(

@@ -214,11 +214,45 @@ def train_objective_precompile(params: dict[str, Any], ctx: TrialContext) -> flo
 def train_objective_batch(
     params_list: list[dict[str, Any]], ctxs: list[TrialContext]
 ) -> list[TrialOutcome]:
-    """The batch form of `train_objective`: trials of one shape trained together in one vmapped
-    program (`search._batching.train_batch_objective`, ``--batch-trials``)."""
-    from search._batching import train_batch_objective
+    """The batch form of `train_objective` (``--batch-trials``): the trials of `params_list`
+    (one batch shape, `search._batching`) trained together in one vmapped program with
+    `models.train_batch`.
 
-    return train_batch_objective(params_list, ctxs)
+    The same data, space, protocol and seed as `train_objective`, one `TrialContext` (its own
+    report/prune callback) per trial; each outcome carries the trial's share of the wall time.
+    """
+    import models
+
+    ctx0 = ctxs[0]
+    data = ctx0.dataset()
+    space = ctx0.space()
+    configs, options = [], []
+    for params in params_list:
+        config, opts = space.to_config(params, task_info=data.info)
+        configs.append(config)
+        options.append(opts.replace(**ctx0.spec.protocol))
+    results = models.train_batch(
+        configs,
+        data,
+        options,
+        seeds=[ctx0.spec.seed] * len(configs),
+        callbacks=[ctx.report for ctx in ctxs],
+    )
+    return [
+        TrialOutcome(
+            val=r.val,
+            test=r.test,
+            status=r.status,
+            steps=r.steps,
+            compile_s=r.compile_s,
+            device=r.device,
+            device_count=r.device_count,
+            peak_mem=r.peak_mem,
+            diverged_step=r.diverged_step,
+            wall_s=r.wall_s,
+        )
+        for r in results
+    ]
 
 
 def load_objective(path: str) -> Callable[[dict[str, Any], TrialContext], TrialOutcome]:

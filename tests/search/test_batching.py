@@ -143,5 +143,5 @@ def test_compile_ahead_leaves_only_the_first_shape_cold(sqlite_url, ahead):
 def test_batch_trials_must_be_positive(sqlite_url):
     from studies import StudyError
 
-    with pytest.raises(StudyError, match="batch-trials"):
+    with pytest.raises(StudyError, match="`batch_trials` must be an integer >= 1, got 0"):
         start_study(task="basicmotions", space=GRID_TOML, storage=sqlite_url, batch_trials=0)
