@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install install-dev system-deps lint bench
+.PHONY: demo test install install-dev system-deps lint typecheck bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,14 @@ demo: install
 test: install-dev system-deps
 	$(BIN)/pytest -q
 
+# ruff's lint and format check, then the type checker (mypy, configured in pyproject.toml).
 lint: install-dev
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+typecheck: install-dev
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python -m benchmarks

@@ -210,7 +210,7 @@ def run(
     try:
         with tempfile.TemporaryDirectory() as tmp:
             # SQLite: ssmtune's storage (WAL, busy timeout) for both sides
-            ours = _ssmtune(f"sqlite:///{tmp}/ours.db", n, "ovh")
+            ours: dict[str, Any] | None = _ssmtune(f"sqlite:///{tmp}/ours.db", n, "ovh")
             plain = _plain(_open(f"sqlite:///{tmp}/plain.db"), n, "ovh")
             rows.append(_row("sqlite", plain, ours))
             print(f"  overhead sqlite: {rows[-1]['overhead_ms']}", file=sys.stderr)

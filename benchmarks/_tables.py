@@ -66,7 +66,7 @@ def table_stem(name: str, info: dict[str, Any], *, quick: bool = False) -> str:
     return stem + ("-quick" if quick else "")
 
 
-def median(values: Sequence[float]) -> float | None:
+def median(values: Sequence[float | None]) -> float | None:
     """The median of the finite values, or None when there are none."""
     finite = [float(v) for v in values if v is not None and math.isfinite(v)]
     return statistics.median(finite) if finite else None

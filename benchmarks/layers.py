@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).parent / "results"
 RECURRENT = ("linoss", "d-linoss", "lru")
@@ -48,7 +49,7 @@ def run_case(
 
     import models
 
-    fields = dict(hidden=hidden, state=state)
+    fields: dict[str, Any] = dict(hidden=hidden, state=state)
     if model in RECURRENT:
         fields["scan"] = mode
     layer = models.layer(models.config(model, **fields), key=jax.random.key(0))
@@ -67,7 +68,7 @@ def run_case(
 
     device = jax.devices()[0]
     base_kb = _rss_kb()
-    out = {}
+    out: dict[str, Any] = {}
     for label, fn in (("fwd", forward), ("fwd_bwd", forward_backward)):
         t0 = time.perf_counter()
         jax.block_until_ready(fn(layer, x))

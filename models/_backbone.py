@@ -26,7 +26,8 @@ __all__ = ["Backbone", "Block", "MaskedBatchNorm", "MaskedLayerNorm"]
 
 def _linear(lin: eqx.nn.Linear, x: Array) -> Array:
     """An `eqx.nn.Linear` applied over all leading axes of x."""
-    return x @ lin.weight.T + lin.bias
+    y = x @ lin.weight.T
+    return y if lin.bias is None else y + lin.bias
 
 
 def _dropout(x: Array, rate: float, key: PRNGKeyArray | None, inference: bool) -> Array:

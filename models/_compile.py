@@ -54,7 +54,7 @@ def enable_persistent_cache() -> None:
     if _PERSISTENT_CACHE_SET:
         return
     _PERSISTENT_CACHE_SET = True
-    if jax.config.jax_compilation_cache_dir:
+    if jax.config.jax_compilation_cache_dir:  # type: ignore[attr-defined]  # set at run time
         return
     path = compilation_cache_dir()
     try:
@@ -82,7 +82,7 @@ def compiled(
 
     Thread-safe: of several threads asking for one key, one compiles and the others wait.
     """
-    key = (name, structure, _signature(args))
+    key: tuple[str, Hashable, Hashable] | None = (name, structure, _signature(args))
     try:
         hash(key)
     except TypeError:  # an unhashable static leaf: compile without caching

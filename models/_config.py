@@ -11,7 +11,7 @@ type-checker error.
 import dataclasses
 import math
 import typing
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from models._checks import check_bool, check_choice, check_int, check_number
 from models._errors import ConfigError
@@ -76,7 +76,7 @@ def _check_range(cfg: object, low: str, high: str, *, lo: float, hi: float, posi
     _set(cfg, high, b)
 
 
-def construct(cls: type["ModelConfig"], fields: dict[str, object]) -> "ModelConfig":
+def construct(cls: type["ModelConfig"], fields: dict[str, Any]) -> "ModelConfig":
     """`cls(**fields)`, with an unknown field name a `ConfigError` that lists the valid ones."""
     valid = [f.name for f in dataclasses.fields(cls)]
     unknown = sorted(set(fields) - set(valid))

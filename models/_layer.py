@@ -8,11 +8,10 @@ and defines its fields and `__init__` in one place.
 """
 
 import abc
+from typing import Any
 
 import equinox as eqx
 from jaxtyping import Array, Float, PRNGKeyArray
-
-from models._config import ModelConfig
 
 __all__ = ["AbstractSSMLayer"]
 
@@ -30,9 +29,10 @@ class AbstractSSMLayer(eqx.Module):
 
     @classmethod
     @abc.abstractmethod
-    def from_config(cls, config: ModelConfig, *, key: PRNGKeyArray) -> "AbstractSSMLayer":
+    def from_config(cls, config: Any, *, key: PRNGKeyArray) -> "AbstractSSMLayer":
         """The layer of `config` (its `hidden`, `state` and model fields), initialised from
-        `key`."""
+        `key`. `config` is the layer's own `ModelConfig` subclass (typed as such by each layer,
+        so the contract here says Any: a narrower argument would not be a valid override)."""
         raise NotImplementedError
 
     @abc.abstractmethod

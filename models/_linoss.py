@@ -113,7 +113,8 @@ def oscillator_output(
     independently: `transition` and `forcing` come repeated for [real; imaginary] along the
     state axis (width 2P), and the scan is a real recurrence (no complex arithmetic per step).
     """
-    x = oscillator_scan(*transition, *forcing, stacked_input(b, u), mode=mode)
+    (m11, m12, m21, m22), (g1, g2) = transition, forcing
+    x = oscillator_scan(m11, m12, m21, m22, g1, g2, stacked_input(b, u), mode=mode)
     # Re(C x) = Re(C) Re(x) - Im(C) Im(x)
     y = x @ jnp.concatenate([c.real, -c.imag], axis=1).T
     return y + d * u
@@ -175,6 +176,7 @@ class LinOSSLayer(AbstractSSMLayer):
 
     def __call__(self, u: Float[Array, "length hidden"]) -> Float[Array, "length hidden"]:
         dt = stack(jax.nn.sigmoid(self.steps))
-        m = tuple(stack(v) for v in self.transition())
+        m11, m12, m21, m22 = (stack(v) for v in self.transition())
+        m = (m11, m12, m21, m22)
         forcing = im_forcing(m, dt) if self.discretization == "IM" else imex_forcing(dt)
         return oscillator_output(m, forcing, self.c, self.d, u, self.b, mode=self.scan)

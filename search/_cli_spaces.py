@@ -125,7 +125,7 @@ def compare(
         import tasks
 
         length = int(tasks.info(task).length)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for s in chosen:
         rows.append(
             {

@@ -160,7 +160,9 @@ def retrain_seeds(
         options: dict[str, Any] = {"num_cpus": cpus, "num_gpus": gpus, "max_restarts": 0}
         if gpus > 0:
             options["runtime_env"] = {"env_vars": worker_env(gpus)}
-        actors = [ray.remote(_SeedTrainer).options(**options).remote() for _ in range(n_actors)]
+        actors: list[Any] = [  # ray types the handle loosely
+            ray.remote(_SeedTrainer).options(**options).remote() for _ in range(n_actors)
+        ]
         try:
             pool = ActorPool(actors)
             params = plan["params"]

@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from studies import StudyError
 
@@ -146,7 +147,7 @@ def worker_env(gpus_per_trial: float) -> dict[str, str]:
 
 
 #: How ssmtune talks to Ray: no dashboard, quiet, worker output not echoed to the driver.
-_INIT_KWARGS = dict(
+_INIT_KWARGS: dict[str, Any] = dict(
     include_dashboard=False, logging_level="ERROR", log_to_driver=False, configure_logging=True
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 
@@ -63,8 +63,9 @@ def _error(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
-def _usage_message(exc: Exception) -> str:
-    """Click's message for a parse error, with the command's --help to look at."""
+def _usage_message(exc: Any) -> str:
+    """Click's message for a parse error (`exc`, a ClickException of whichever click `_click`
+    is), with the command's --help to look at."""
     message = exc.format_message().rstrip(".")
     if not isinstance(exc, _click.UsageError):
         return message

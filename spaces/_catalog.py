@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from spaces._errors import SpaceError
 from spaces._params import Categorical, Constant, FloatRange, IntRange, Parameter
@@ -72,9 +73,15 @@ STATE = (16, 64, 256)
 TIME = (True, False)
 
 
+def _when(when: dict | None) -> dict[str, Any]:
+    """The keyword that qualifies a parameter for one branch of `auto` (none: unconditional);
+    `Parameter` normalises the mapping into its condition."""
+    return {"when": when or ()}
+
+
 def _benchmark_grid(prefix: str = "", when: dict | None = None) -> list[Parameter]:
     """lr x blocks x hidden x state x include_time of the LinOSS benchmark (162 points)."""
-    kw = {"when": when or ()}
+    kw = _when(when)
     return [
         Categorical(prefix + "lr", LR, **kw),
         Categorical(prefix + "blocks", BLOCKS, **kw),
@@ -86,7 +93,7 @@ def _benchmark_grid(prefix: str = "", when: dict | None = None) -> list[Paramete
 
 def _benchmark_continuous(prefix: str = "", when: dict | None = None) -> list[Parameter]:
     """The continuous counterpart: lr log-uniform [1e-5, 1e-2]; sizes over the grid's ranges."""
-    kw = {"when": when or ()}
+    kw = _when(when)
     return [
         FloatRange(prefix + "lr", 1e-5, 1e-2, log=True, **kw),
         IntRange(prefix + "blocks", min(BLOCKS), max(BLOCKS), **kw),
@@ -104,15 +111,15 @@ def _linoss(
     p: str = "", w: dict | None = None, *, discretizations=("IM", "IMEX")
 ) -> list[Parameter]:
     disc: Parameter = (
-        Categorical(p + "discretization", discretizations, when=w or ())
+        Categorical(p + "discretization", discretizations, **_when(w))
         if len(discretizations) > 1
-        else Constant(p + "discretization", discretizations[0], when=w or ())
+        else Constant(p + "discretization", discretizations[0], **_when(w))
     )
     return [disc, *_benchmark_grid(p, w)]
 
 
 def _s4_common(p: str, w: dict | None) -> list[Parameter]:
-    kw = {"when": w or ()}
+    kw = _when(w)
     return [
         Constant(p + "optimizer", "adamw", **kw),
         Constant(p + "schedule", "cosine", **kw),
@@ -133,11 +140,11 @@ def _s4(p: str = "", w: dict | None = None) -> list[Parameter]:
 
 
 def _s4d(p: str = "", w: dict | None = None) -> list[Parameter]:
-    return [*_s4_common(p, w), Categorical(p + "init", ("inv", "lin"), when=w or ())]
+    return [*_s4_common(p, w), Categorical(p + "init", ("inv", "lin"), **_when(w))]
 
 
 def _hope(p: str = "", w: dict | None = None) -> list[Parameter]:
-    kw = {"when": w or ()}
+    kw = _when(w)
     return [
         Constant(p + "optimizer", "adamw", **kw),
         Constant(p + "schedule", "cosine", **kw),
@@ -155,13 +162,13 @@ def _hope(p: str = "", w: dict | None = None) -> list[Parameter]:
 
 def _linoss_cont(p: str = "", w: dict | None = None) -> list[Parameter]:
     return [
-        Categorical(p + "discretization", ("IM", "IMEX"), when=w or ()),
+        Categorical(p + "discretization", ("IM", "IMEX"), **_when(w)),
         *_benchmark_continuous(p, w),
     ]
 
 
 def _dlinoss_cont(p: str = "", w: dict | None = None) -> list[Parameter]:
-    kw = {"when": w or ()}
+    kw = _when(w)
     return [
         *_benchmark_continuous(p, w),
         FloatRange(p + "r_min", 0.01, 0.9, **kw),
@@ -172,7 +179,7 @@ def _dlinoss_cont(p: str = "", w: dict | None = None) -> list[Parameter]:
 
 
 def _lru_cont(p: str = "", w: dict | None = None) -> list[Parameter]:
-    kw = {"when": w or ()}
+    kw = _when(w)
     return [
         *_benchmark_continuous(p, w),
         FloatRange(p + "r_min", 0.0, 0.9, **kw),
@@ -182,7 +189,7 @@ def _lru_cont(p: str = "", w: dict | None = None) -> list[Parameter]:
 
 
 def _s4_cont_common(p: str, w: dict | None) -> list[Parameter]:
-    kw = {"when": w or ()}
+    kw = _when(w)
     return [
         Constant(p + "optimizer", "adamw", **kw),
         Constant(p + "schedule", "cosine", **kw),
@@ -203,11 +210,11 @@ def _s4_cont(p: str = "", w: dict | None = None) -> list[Parameter]:
 
 
 def _s4d_cont(p: str = "", w: dict | None = None) -> list[Parameter]:
-    return [*_s4_cont_common(p, w), Categorical(p + "init", ("inv", "lin"), when=w or ())]
+    return [*_s4_cont_common(p, w), Categorical(p + "init", ("inv", "lin"), **_when(w))]
 
 
 def _hope_cont(p: str = "", w: dict | None = None) -> list[Parameter]:
-    kw = {"when": w or ()}
+    kw = _when(w)
     return [
         Constant(p + "optimizer", "adamw", **kw),
         Constant(p + "schedule", "cosine", **kw),

@@ -79,7 +79,7 @@ def point_cost(model: str, *, blocks: int, hidden: int, state: int, length: int)
     Returns:
         `L*H + blocks*L*(H*P + H^2 [+ H*log2 L for s4, s4d, hope])`, times `CALIBRATION[model]`.
     """
-    per_step = hidden * state + hidden**2
+    per_step: float = hidden * state + hidden**2
     if model in CONVOLUTIONAL:
         per_step += hidden * math.log2(max(length, 2))
     cost = length * hidden + blocks * length * per_step

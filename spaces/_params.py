@@ -23,7 +23,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from typing import Any
+from typing import Any, ClassVar
 
 from spaces._errors import SpaceError
 
@@ -73,6 +73,9 @@ class Parameter(abc.ABC):
     name: str
     when: Condition = dc_field(default=(), kw_only=True)
     field_name: str | None = dc_field(default=None, kw_only=True)
+
+    #: `kind`, set by each final class.
+    _kind: ClassVar[str]
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:

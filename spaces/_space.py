@@ -256,14 +256,15 @@ class Space:
         Raises:
             SpaceError: if the space has a continuous parameter or more than `MAX_GRID` points.
         """
-        if not self.finite:
+        size = self.size
+        if size is None:
             cont = ", ".join(p.name for p in self.params if not p.finite)
             raise SpaceError(
                 f"space {self.name!r} is continuous ({cont}) and has no grid; use a finite space for grid search"
             )
-        if self.size > MAX_GRID:
+        if size > MAX_GRID:
             raise SpaceError(
-                f"space {self.name!r} has {self.size} points, more than {MAX_GRID} the grid enumerates; use a sampler instead"
+                f"space {self.name!r} has {size} points, more than {MAX_GRID} the grid enumerates; use a sampler instead"
             )
         points: list[dict[str, Any]] = []
 
@@ -340,7 +341,7 @@ class Space:
             active = self._active(p, assignment)
             if not p.searched:
                 if active:
-                    assignment[p.name] = p.value
+                    assignment[p.name] = p.values()[0]  # a constant's one value
                 continue
             if not active:
                 if p.name in params:
@@ -401,7 +402,7 @@ class Space:
         """The estimated training cost of one point for sequences of `length` (`spaces._cost`)."""
         model, config, _ = self.resolve(params)
         defaults = _fields.model_defaults(model)
-        dims = {k: config.get(k, defaults.get(k)) for k in ("blocks", "hidden", "state")}
+        dims = {k: config.get(k, defaults[k]) for k in ("blocks", "hidden", "state")}
         return point_cost(model, length=length, **dims)
 
     def cost(self, length: int) -> float:

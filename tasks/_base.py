@@ -38,4 +38,4 @@ class CaseTask(Task):
     def splits(self, *, seed: int, data_dir: Path) -> tuple[Split, Split, Split]:
         every = self.cases(data_dir)
         train, val, test = random_split(every.n, seed=seed)
-        return tuple(every.take(np.sort(idx)) for idx in (train, val, test))
+        return every.take(np.sort(train)), every.take(np.sort(val)), every.take(np.sort(test))

@@ -105,6 +105,7 @@ def _connect(url: str, connect_timeout: float, read_timeout: float, start: int):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise TaskError(f"bad URL {url!r}: an http:// or https:// URL is needed")
+        conn: http.client.HTTPConnection  # or its subclass HTTPSConnection
         if parts.scheme == "https":
             conn = http.client.HTTPSConnection(
                 parts.hostname,

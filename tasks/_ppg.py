@@ -43,7 +43,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from tasks._base import Task
 from tasks._errors import TaskError
 from tasks._prep import load_npz, resolve_data_dir, save_npz
-from tasks._types import Split, TaskInfo
+from tasks._types import Available, Split, TaskInfo
 
 __all__ = ["PPGTask", "prepare_ppg", "WINDOW", "STRIDE", "LABEL_STEPS"]
 
@@ -295,7 +295,8 @@ class PPGTask(Task):
 
     def info(self, data_dir: Path) -> TaskInfo:
         cache = data_dir / "cache" / _CACHE
-        window, cases, available = WINDOW, 0, "missing"
+        available: Available = "missing"
+        window, cases = WINDOW, 0
         if cache.is_file():
             try:
                 with np.load(cache, allow_pickle=False) as f:

@@ -128,7 +128,7 @@ def add_time(split: Split) -> Split:
     return split._replace(x=x)
 
 
-def save_npz(path: Path, **arrays: np.ndarray) -> None:
+def save_npz(path: Path, **arrays: np.ndarray | np.generic) -> None:
     """Write `arrays` to `path` atomically (a temporary file, then rename).
 
     A data dir that cannot be written is not an error: the arrays are then recomputed next time.
@@ -136,7 +136,7 @@ def save_npz(path: Path, **arrays: np.ndarray) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")  # one per process
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp, **arrays)
+        np.savez(tmp, allow_pickle=True, **arrays)  # numpy's default, said for the type checker
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)

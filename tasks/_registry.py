@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from tasks._base import Task
@@ -47,9 +48,9 @@ _SYNTHETIC: dict[str, type[SyntheticTask]] = {
 }
 
 _FIXED: dict[str, Callable[[], Task]] = {
-    **{n.lower(): (lambda n=n: EmbeddedTask(n.lower(), n, EMBEDDED[n])) for n in EMBEDDED},
-    **{n.lower(): (lambda n=n: UEATask(n.lower(), n, LONG_RANGE[n])) for n in LONG_RANGE},
-    **{n.lower(): (lambda n=n: UEATask(n.lower(), n, WHEEL_EXTRA[n])) for n in WHEEL_EXTRA},
+    **{n.lower(): partial(EmbeddedTask, n.lower(), n, EMBEDDED[n]) for n in EMBEDDED},
+    **{n.lower(): partial(UEATask, n.lower(), n, LONG_RANGE[n]) for n in LONG_RANGE},
+    **{n.lower(): partial(UEATask, n.lower(), n, WHEEL_EXTRA[n]) for n in WHEEL_EXTRA},
     "digits-seq": DigitsSeq,
     "ppg-dalia": PPGTask,
 }

@@ -115,4 +115,10 @@ def read_pair(train: Path, test: Path, *, keep_missing: bool = False) -> dict[st
         )
     x, mask = pad(s_train + s_test)
     y, classes = encode_labels(np.concatenate([l_train, l_test]))
-    return {"x": x, "mask": mask, "y": y, "classes": classes, "n_train": np.int64(len(s_train))}
+    return {
+        "x": x,
+        "mask": mask,
+        "y": y,
+        "classes": classes,
+        "n_train": np.asarray(len(s_train), np.int64),
+    }

@@ -10,6 +10,12 @@ import numpy as np
 __all__ = ["TaskInfo", "Split", "Dataset"]
 
 
+#: Where a task's data comes from (`TaskInfo.source`).
+Source = Literal["embedded", "uea", "synthetic", "ppg", "user"]
+#: Whether a task's data is there (`TaskInfo.available`).
+Available = Literal["embedded", "downloaded", "missing"]
+
+
 @dataclass(frozen=True)
 class TaskInfo:
     """What a task is, without loading its data.
@@ -37,8 +43,8 @@ class TaskInfo:
     classes: int
     length: int
     cases: int
-    source: Literal["embedded", "uea", "synthetic", "ppg", "user"]
-    available: Literal["embedded", "downloaded", "missing"]
+    source: Source
+    available: Available
     description: str = ""
 
     @property

@@ -28,7 +28,7 @@ from tasks._base import CaseTask
 from tasks._errors import TaskError
 from tasks._prep import drop_duplicates, load_npz, resolve_data_dir, save_npz
 from tasks._ts import read_pair
-from tasks._types import Split, TaskInfo
+from tasks._types import Available, Source, Split, TaskInfo
 
 __all__ = [
     "ARCHIVE_URL",
@@ -216,7 +216,9 @@ def _processed(train: Path, test: Path, cache: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _info_from_arrays(name: str, arrays: dict, source: str, available: str, desc: str) -> TaskInfo:
+def _info_from_arrays(
+    name: str, arrays: dict, source: Source, available: Available, desc: str
+) -> TaskInfo:
     n, length, channels = arrays["x"].shape
     return TaskInfo(
         name=name,
@@ -266,11 +268,9 @@ class UEATask(CaseTask):
     def info(self, data_dir: Path) -> TaskInfo:
         desc = f"UEA archive {self.dataset}"
         found = find_dataset_files(data_dir, self.dataset)
-        if found is None and self.known is None:
-            self._files(data_dir)  # raises with the download command
-        if found is None or self.known is not None:  # cheap: no parsing for `tasks list`
+        if self.known is not None:  # cheap: no parsing for `tasks list`
             length, channels, classes, cases = self.known
-            available = "missing" if found is None else "downloaded"
+            available: Available = "missing" if found is None else "downloaded"
             return TaskInfo(
                 self.name,
                 "classification",
@@ -283,7 +283,8 @@ class UEATask(CaseTask):
                 available,
                 desc,
             )
-        spelling, train, test = found
+        # without the files, _files raises with the download command
+        spelling, train, test = self._files(data_dir) if found is None else found
         arrays = _processed(train, test, self._cache(data_dir, spelling))
         return _info_from_arrays(self.name, arrays, "uea", "downloaded", desc)
 

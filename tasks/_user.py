@@ -43,7 +43,7 @@ import zlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, cast
 
 import numpy as np
 
@@ -57,6 +57,8 @@ __all__ = ["FILLS", "UserTask", "user_task", "data_identity", "fill_missing"]
 
 #: How missing values may be filled (``PATH@fill=HOW``).
 FILLS = ("zero", "ffill")
+#: How missing values are filled (one of `FILLS`).
+Fill = Literal["zero", "ffill"]
 _FILL_TAG = "@fill="
 _NPZ_KEYS = ("X", "y", "X_test", "y_test", "split")
 _PARTS = {"train": 0, "val": 1, "test": 2}
@@ -65,7 +67,7 @@ _SUFFIXES = (".npz", ".ts")
 _PREFIXES = ("uea:",)
 
 
-def fill_missing(x: np.ndarray, how: Literal["zero", "ffill"]) -> np.ndarray:
+def fill_missing(x: np.ndarray, how: Fill) -> np.ndarray:
     """`x` (cases, length, channels) with its NaN values filled along the length.
 
     ``zero``: 0. ``ffill``: the channel's last value before the step; a case's leading missing
@@ -113,7 +115,7 @@ class UserTask(Task):
     """
 
     path: Path
-    fill: Literal["zero", "ffill"] | None = None
+    fill: Fill | None = None
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -147,7 +149,7 @@ class UserTask(Task):
             classes=cases.outputs,
             length=int(length),
             cases=int(n),
-            source="user",  # type: ignore[arg-type]
+            source="user",
             available="downloaded",
             description=f"your data {self.path.name}: {cases.rule}",
         )
@@ -155,6 +157,7 @@ class UserTask(Task):
     def splits(self, *, seed: int, data_dir: Path) -> tuple[Split, Split, Split]:
         cases = self._cases()
         every, part = cases.every, cases.part
+        parts: tuple[np.ndarray, ...]
         if cases.how == "random":
             parts = random_split(every.n, seed=seed)
         elif cases.how == "split":
@@ -163,7 +166,8 @@ class UserTask(Task):
             pool = np.random.default_rng(seed).permutation(np.flatnonzero(part == 0))
             n_val = _val_size(len(pool))
             parts = (pool[n_val:], pool[:n_val], np.flatnonzero(part == 2))
-        return tuple(every.take(np.sort(idx)) for idx in parts)
+        train, val, test = (every.take(np.sort(idx)) for idx in parts)
+        return train, val, test
 
     def identity(self) -> dict:
         """What a study records to recognise this data: ``{"path", "sha256", "shape"}``.
@@ -209,7 +213,8 @@ def user_task(name: str, *, reserved: Collection[str] = ()) -> UserTask | None:
         return None
     if fill is not None and fill not in FILLS:
         raise TaskError(f"bad fill {fill!r} in {name!r}: use {_FILL_TAG}zero or {_FILL_TAG}ffill")
-    return UserTask(_data_file(Path(text).expanduser().absolute()), fill)
+    how = cast(Fill | None, fill)  # checked against FILLS above
+    return UserTask(_data_file(Path(text).expanduser().absolute()), how)
 
 
 def data_identity(name: str) -> dict | None:
@@ -289,15 +294,15 @@ def _sha256(path: Path) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _read(files: tuple[Path, ...], stamps: tuple, fill: str | None) -> _Cases:
+def _read(files: tuple[Path, ...], stamps: tuple, fill: Fill | None) -> _Cases:
     """The checked cases of `files`; `stamps` (size, mtime of each) renew the cache entry."""
     del stamps
     if len(files) == 1:
         return _read_npz(files[0], fill)
-    return _read_ts(*files, fill)
+    return _read_ts(files[0], files[1], fill)
 
 
-def _read_ts(train: Path, test: Path, fill: str | None) -> _Cases:
+def _read_ts(train: Path, test: Path, fill: Fill | None) -> _Cases:
     if _regression_ts(train):
         raise TaskError(
             f"{train} holds regression targets (@targetLabel true); a .ts task is "
@@ -358,7 +363,7 @@ def _load_npz(path: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _read_npz(path: Path, fill: str | None) -> _Cases:
+def _read_npz(path: Path, fill: Fill | None) -> _Cases:
     arrays = _load_npz(path)
     unknown = sorted(set(arrays) - set(_NPZ_KEYS))
     if unknown or "X" not in arrays or "y" not in arrays:
@@ -397,6 +402,7 @@ def _read_npz(path: Path, fill: str | None) -> _Cases:
         y = np.concatenate([y.astype(str), y_test.astype(str)] if labels else [y, y_test])
         if len(x) - len(x_test) < 2:
             raise TaskError(f"{path}: X holds {len(x) - len(x_test)} case; at least 2 are needed")
+        how: Literal["random", "split", "test"]
         how, rule = "test", "test set X_test fixed, X split 70/15 into train/val per seed"
     elif "split" in arrays:
         part = _parts(arrays["split"], len(x), path)
@@ -422,7 +428,7 @@ def _series(a: np.ndarray, key: str, path: Path) -> tuple[np.ndarray, np.ndarray
             f"{path}: {key} has shape {a.shape}; it must be (cases, length, channels){hint}"
         )
     x = a.astype(np.float32)
-    real = ~np.isnan(x).all(axis=2)
+    real = np.asarray(~np.isnan(x).all(axis=2))
     lengths = np.where(real.any(axis=1), x.shape[1] - np.argmax(real[:, ::-1], axis=1), 0)
     if (lengths == 0).any():
         raise TaskError(f"{path}: {key}[{int(np.argmin(lengths))}] has no values (all NaN)")
@@ -461,7 +467,7 @@ def _parts(split: np.ndarray, n: int, path: Path) -> np.ndarray:
 
 def _targets(
     y: np.ndarray, mask: np.ndarray, path: Path
-) -> tuple[str, np.ndarray, np.ndarray | None, int]:
+) -> tuple[Literal["classification", "regression"], np.ndarray, np.ndarray | None, int]:
     """(kind, y as a `Split` holds it, target_mask, classes or outputs) of the labels `y`."""
     n, length = mask.shape
     if y.dtype.kind in "biuUS":
@@ -504,21 +510,23 @@ def _targets(
     return "regression", targets, target_mask, int(per_step.shape[2])
 
 
-def _filled(x: np.ndarray, mask: np.ndarray, fill: str | None, path: Path, what: str) -> np.ndarray:
+def _filled(
+    x: np.ndarray, mask: np.ndarray, fill: Fill | None, path: Path, what: str
+) -> np.ndarray:
     """float32 `x` with its missing values filled, or TaskError counting them.
 
     `path`: the task's file (for the fix); `what`: the start of the message ("F has").
     """
     missing = int((np.isnan(x) & mask[:, :, None]).sum())
-    if missing and fill is None:
+    if not missing:
+        return x.astype(np.float32)
+    if fill is None:
         raise TaskError(
             f"{what} {missing:,} missing value{'s' if missing > 1 else ''} (NaN or '?') "
             f"inside the series; to fill them, name the task '{path}{_FILL_TAG}ffill' (the "
             f"last value before) or '{path}{_FILL_TAG}zero'"
         )
-    if missing:
-        x = np.where(mask[:, :, None], fill_missing(x, fill), 0.0)
-    return x.astype(np.float32)
+    return np.where(mask[:, :, None], fill_missing(x, fill), 0.0).astype(np.float32)
 
 
 def _check_finite(x: np.ndarray, what: str) -> None:
@@ -534,12 +542,12 @@ def _distinct(every: Split, what: str) -> Split:
     every = every.take(drop_duplicates(every.x, every.mask))
     length = int(every.mask.sum(axis=1).max())
     if length < every.x.shape[1]:  # duplicates removed the longest case
-        per_step = every.target_mask is not None
+        target_mask = every.target_mask  # per-step targets
         every = Split(
             every.x[:, :length],
-            every.y[:, :length] if per_step else every.y,
+            every.y[:, :length] if target_mask is not None else every.y,
             every.mask[:, :length],
-            every.target_mask[:, :length] if per_step else None,
+            target_mask[:, :length] if target_mask is not None else None,
         )
     _, n_val, n_test = split_sizes(every.n)
     if min(n_val, n_test) < 1:

