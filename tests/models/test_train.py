@@ -1,12 +1,11 @@
-"""Training one config (models.train): the protocol, its edge cases, its cost and `ssmtune train`.
+"""Training one config (models.train): the protocol, its edge cases and its cost (the command
+`ssmtune train` is tested in tests/search/test_train_cli.py).
 
 Every BasicMotions run here uses the same tiny LinOSS structure and eval_every, so they share
 one compiled step (the first test pays the compilation, the others reuse it).
 """
 
-import json
 import math
-import sys
 
 import jax
 import jax.numpy as jnp
@@ -364,59 +363,3 @@ def test_regression_path_learns_the_running_mean():
     assert result.metric == "mse" and result.status == "ok"
     assert result.val < 0.5 * baseline and math.isfinite(result.test)
     assert result.val == min(v for _, v in result.history)
-
-
-# --- the command line -----------------------------------------------------------------------
-
-
-def _main(monkeypatch, capsys, *args):
-    from search import cli
-
-    monkeypatch.setattr(sys, "argv", ["ssmtune", "train", *args])
-    with pytest.raises(SystemExit) as info:
-        cli.main()
-    return info.value.code, capsys.readouterr()
-
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["--set", "hiddenn=16"], "unknown key 'hiddenn'"),
-        (["--set", "hidden=abc"], "expected an integer"),
-        (["--set", "lr=fast"], "expected a number"),
-        (["--set", "include_time=maybe"], "true or false"),
-        (["--set", "discretization=EX"], "IM, IMEX"),
-        (["--set", "hidden"], "key=value"),
-        (["--max-steps", "0"], "max_steps"),
-        (["--eval-every", "-5"], "eval_every"),
-        (["--task", "nosuchtask"], "basicmotions"),
-        (["--model", "nosuchmodel"], "d-linoss"),
-    ],
-)
-def test_cli_bad_input_exits_2_with_one_line(monkeypatch, capsys, tmp_path, args, message):
-    monkeypatch.setenv("SSMTUNE_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("SSMTUNE_CACHE", str(tmp_path / "cache"))
-    code, out = _main(monkeypatch, capsys, *args)
-    assert code == 2 and out.out == ""
-    lines = out.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0]
-    assert list(tmp_path.iterdir()) == []  # nothing written
-
-
-def test_cli_json(monkeypatch, capsys):
-    args = ["--task", "BasicMotions", "--model", "linoss", "--seed", "2345", "--json"]
-    args += ["--set", "hidden=16", "--set", "state=16", "--set", "blocks=1", "--set", "lr=3e-3"]
-    args += ["--max-steps", "50", "--eval-every", str(EVAL_EVERY)]
-    from search import cli
-
-    monkeypatch.setattr(sys, "argv", ["ssmtune", "train", *args])
-    with pytest.raises(SystemExit) as info:
-        cli.main()
-    assert info.value.code == 0
-    out = capsys.readouterr()
-    obj = json.loads(out.out)
-    for key in ("val", "test", "metric", "status", "steps", "wall_s", "compile_s"):
-        assert key in obj
-    assert obj["metric"] == "accuracy" and obj["steps"] == 50 and obj["status"] == "ok"
-    assert obj["config"]["hidden"] == 16 and obj["options"]["lr"] == 3e-3
-    assert obj["history"][0][0] == EVAL_EVERY
