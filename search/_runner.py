@@ -86,6 +86,9 @@ from studies import (
 
 __all__ = ["RunOptions", "Runner", "heartbeat_seconds"]
 
+#: Largest finite space whose points are all costed to find its cheapest one (budgets).
+CHEAPEST_SCAN = 100_000
+
 #: Default seconds between two heartbeats of a trial in flight; a trial is stale after
 #: `GRACE_BEATS` missed beats. ``$SSMTUNE_HEARTBEAT_S`` overrides it (tests use 1).
 HEARTBEAT_S = 5
@@ -208,12 +211,14 @@ class Runner:
         # the budget (see the module docstring); None without one
         self.budget: Budget | None = None
         if settings.budget_hours is not None:
+            units = PointUnits(space, spec.task)
             self.budget = Budget(
                 float(settings.budget_hours) * 3600.0,
                 steps=int(spec.protocol.get("max_steps", 1)),
-                units=PointUnits(space, spec.task),
+                units=units,
                 shape_of=self.shape_of,
                 devices=device_factor(spec.device_share),
+                cheapest=_cheapest_point(space, units),
             )
 
     # ------------------------------------------------------------------ workers
@@ -314,7 +319,9 @@ class Runner:
                 return []
             if self._originals() >= (self.settings.n_trials or 0):
                 return []
-            if self.budget is not None and not self.budget.may_ask():  # (search._budget)
+            if self.budget is not None and not self.budget.may_ask(  # (search._budget)
+                self._own_trials(), self._compiled(actor)
+            ):
                 self.budget.blocked = True
                 return []
             self._asking = True
@@ -846,3 +853,11 @@ def default_workers(cpus: float, gpus: float, cpus_per_trial: float, gpus_per_tr
     if gpus_per_trial > 0:
         return max(1, math.floor(gpus / gpus_per_trial + 1e-9))
     return max(1, math.floor(cpus / cpus_per_trial + 1e-9))
+
+
+def _cheapest_point(space: Any, units: Callable[[dict[str, Any]], float]) -> dict[str, Any] | None:
+    """The point of a finite space with the fewest `units` (compute); None for a continuous
+    space or one of over `CHEAPEST_SCAN` points."""
+    if not space.finite or (space.size or 0) > CHEAPEST_SCAN:
+        return None
+    return min(space.grid(), key=units, default=None)
