@@ -71,6 +71,7 @@ from studies._settings import (
 from studies._status import (
     CARRIED_ATTR,
     DEVICES_ATTR,
+    carried_s,
     device_factor,
     list_studies,
     study_cost_s,
@@ -157,6 +158,7 @@ __all__ = [
     "device_factor",
     "DEVICES_ATTR",
     "CARRIED_ATTR",
+    "carried_s",
     "StudyError",
     "storage_of",
     "trial_id_of",
