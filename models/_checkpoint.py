@@ -15,7 +15,20 @@ kept. A checkpoint is a sub-folder ``step-<step>`` holding two files:
   early-stop count, the evaluation history, the seconds spent).
 
 It is written into a hidden temporary folder, then renamed into place (atomic on a POSIX
-filesystem: a reader sees a whole checkpoint or none), then the older ones are removed. A
+filesystem: a reader sees a whole checkpoint or none), then the older ones are removed.
+
+The write is off the training path: `Checkpointer.save` copies the arrays to host memory (a
+device-to-host copy; the training thread waits for that only) and hands the copy to a
+background thread that serialises, fsyncs and renames it while training goes on. One write
+at a time per run: a save that finds the previous write still in flight waits for it first,
+and `Checkpointer.close` (the end of the run, a normal one or an exception) waits for the last
+one, so no write outlives `models.train` and the run's folder can be deleted once it returns.
+A write that failed raises in the training thread at the next save or at `close`. So the
+checkpoint of an evaluation may land after the evaluation's callback (the report to the
+study) has run: a process killed in between continues from the evaluation before, re-runs
+those steps (deterministically: the same values at the same steps) and calls the callback
+of the evaluation again. A kill mid-write leaves a hidden temporary folder that is never read
+and the previous checkpoint intact. A
 checkpoint whose manifest does not match the run (another config, options, seed, array
 structure or format) or that cannot be read whole (a bad checksum, a truncated file) is not
 used: the run starts afresh and `Checkpoint.on_resume` hears why.
@@ -32,6 +45,8 @@ import hashlib
 import json
 import os
 import shutil
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -50,6 +65,8 @@ __all__ = [
     "shape_key",
     "latest_checkpoint",
     "delete_checkpoints",
+    "to_host",
+    "write_checkpoint",
 ]
 
 #: The checkpoint format this code writes and reads; a checkpoint of another format is not
@@ -182,20 +199,31 @@ class _Refused(Exception):
 
 
 class Checkpointer:
-    """One run's checkpoints: `restore` at its start, `save` at each evaluation.
+    """One run's checkpoints: `restore` at its start, `save` at each evaluation, `close` at
+    its end (see the module docstring for the background write).
 
     Args:
         checkpoint: where, and who hears what was found.
         identity: what the run is: its config, options and seed as JSON-ready values; a
             checkpoint is used only by a run of the same identity and array structure.
+
+    Attributes:
+        bytes: the size of the last checkpoint written.
+        saves: checkpoints written.
+        write_s: the background seconds of each write (serialise, fsync, rename, clean up).
+        waits: saves that found the previous write still in flight and waited for it.
     """
 
     def __init__(self, checkpoint: Checkpoint, identity: dict[str, Any]) -> None:
         self.folder = checkpoint.folder
         self.on_resume = checkpoint.on_resume
         self.identity = _jsonable(identity)
-        self.bytes = 0  # size of the last checkpoint written
+        self.bytes = 0
         self.saves = 0
+        self.write_s: list[float] = []
+        self.waits = 0
+        self._writer: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     def _manifest_identity(self, tree: Any) -> dict[str, Any]:
         return {**self.identity, "shape_key": shape_key(tree)}
@@ -241,34 +269,105 @@ class Checkpointer:
         return tree, state
 
     def save(self, tree: Any, state: RunState) -> None:
-        """Write the checkpoint of `state` (and its arrays `tree`) and drop the older ones."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / f".tmp-{uuid.uuid4().hex}"
-        tmp.mkdir()
+        """Start writing the checkpoint of `state` (and its arrays `tree`) in the background.
+
+        Waits for the previous write first (raising its error, if it failed), copies the
+        arrays to host memory, and returns while a thread writes them; the checkpoint is
+        on disk once `wait` (or the next `save`) returns."""
+        if self._writer is not None and self._writer.is_alive():
+            self.waits += 1
+        self.wait()
+        host = to_host(tree)
+        identity = self._manifest_identity(host)
+        self._writer = threading.Thread(
+            target=self._write_guarded,
+            args=(host, identity, state),
+            name=f"ssmtune-checkpoint-{state.step}",
+        )
+        self._writer.start()
+
+    def wait(self) -> None:
+        """Wait for the write in flight, if any; raise its error if it failed."""
+        if self._writer is not None:
+            self._writer.join()
+            self._writer = None
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def close(self, *, quiet: bool = False) -> None:
+        """The end of the run: wait for the last write (`quiet`: without raising its error,
+        when the run is ending with an error of its own)."""
         try:
-            with (tmp / _STATE).open("wb") as f:
-                eqx.tree_serialise_leaves(f, tree)
-                f.flush()
-                os.fsync(f.fileno())  # whole on disk before the rename makes it visible
-            manifest = {
-                "format": FORMAT,
-                "identity": self._manifest_identity(tree),
-                "sha256": _sha256(tmp / _STATE),
-                "state": state.to_json(),
-            }
-            with (tmp / _MANIFEST).open("w") as f:
-                f.write(json.dumps(manifest))
-                f.flush()
-                os.fsync(f.fileno())
-            final = self.folder / f"{_PREFIX}{state.step:012d}"
-            shutil.rmtree(final, ignore_errors=True)  # a run repeating a step it reached
-            os.replace(tmp, final)
+            self.wait()
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        self.bytes = sum(f.stat().st_size for f in final.iterdir())
+            if not quiet:
+                raise
+
+    def _write_guarded(self, host: Any, identity: dict[str, Any], state: RunState) -> None:
+        tick = time.perf_counter()
+        try:
+            self.bytes = write_checkpoint(self.folder, host, identity, state)
+        except BaseException as exc:  # raised in the training thread (`wait`)
+            self._error = exc
+            return
         self.saves += 1
-        for child in self.folder.iterdir():
-            step = child.name.removeprefix(_PREFIX)
-            if child.name.startswith(_PREFIX) and step.isdigit() and int(step) < state.step:
-                shutil.rmtree(child, ignore_errors=True)
+        self.write_s.append(time.perf_counter() - tick)
+
+
+def to_host(tree: Any) -> Any:
+    """`tree` with each array leaf copied to host memory (a NumPy array owning its data):
+    what the background write reads while training goes on with the device's arrays.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> type(to_host({"w": jnp.ones(2)})["w"]).__name__
+        'ndarray'
+    """
+    leaves = [x for x in jax.tree.leaves(tree) if isinstance(x, jax.Array)]
+    for leaf in leaves:  # start every transfer before waiting for the first
+        if not jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+            leaf.copy_to_host_async()
+
+    def copy(x: Any) -> Any:
+        if isinstance(x, jax.Array) and not jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+            return np.array(x, copy=True)
+        return x
+
+    return jax.tree.map(copy, tree)
+
+
+def write_checkpoint(folder: Path, tree: Any, identity: dict[str, Any], state: RunState) -> int:
+    """Write one checkpoint of `state` into `folder` (a hidden temporary folder, fsynced,
+    renamed into place), drop the older ones; return its size in bytes. A kill at any point
+    leaves the checkpoints that were there whole."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".tmp-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    try:
+        with (tmp / _STATE).open("wb") as f:
+            eqx.tree_serialise_leaves(f, tree)
+            f.flush()
+            os.fsync(f.fileno())  # whole on disk before the rename makes it visible
+        manifest = {
+            "format": FORMAT,
+            "identity": identity,
+            "sha256": _sha256(tmp / _STATE),
+            "state": state.to_json(),
+        }
+        with (tmp / _MANIFEST).open("w") as f:
+            f.write(json.dumps(manifest))
+            f.flush()
+            os.fsync(f.fileno())
+        final = folder / f"{_PREFIX}{state.step:012d}"
+        shutil.rmtree(final, ignore_errors=True)  # a run repeating a step it reached
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    size = sum(f.stat().st_size for f in final.iterdir())
+    for child in folder.iterdir():
+        step = child.name.removeprefix(_PREFIX)
+        if child.name.startswith(_PREFIX) and step.isdigit() and int(step) < state.step:
+            shutil.rmtree(child, ignore_errors=True)
+    return size

@@ -2,7 +2,9 @@
 (K members in one vmapped program): chunks of `eval_every` steps, the divergence check, the
 evaluations, the early-stop bookkeeping (`models/_early_stop.py`), the callbacks and the cost
 shares, and a single run's checkpoints (`models/_checkpoint.py`): restored before the first
-chunk, written at each evaluation after which the run goes on. The protocol is described in
+chunk, handed to a background writer at each evaluation after which the run goes on (the loop
+waits for the host copy only), and the last write waited for before the run returns or
+raises. The protocol is described in
 `models/_train.py`.
 
 The loop sees the members through a `Members` record only: a training chunk and an evaluation
@@ -99,8 +101,12 @@ def run_members(
         callbacks: one per member, or None.
         started: `time.perf_counter()` when the set-up began.
         checkpoint: a single member's checkpoints: the run continues from the latest one
-            that matches it, and writes one at each evaluation after which it goes on (before
-            its callback, so a process killed there continues from this evaluation).
+            that matches it, and starts writing one at each evaluation after which it goes on,
+            before its callback; the write may land after the callback, so a process killed
+            in between continues from the evaluation before and calls the callback of this
+            one again, with the same value. `TrainResult.checkpoint_s` holds the seconds the
+            loop was blocked by each (host copy, hand-off, waiting for a previous write),
+            `checkpoint_write_s` those of each background write.
     """
     k = len(options)
     maximize = metric == "accuracy"
@@ -132,81 +138,94 @@ def run_members(
             best_test[0], history[0] = saved.best_test, list(saved.history)
             prior_s = saved.spent_s
     first_step = steps.copy()
-    saved_s: list[float] = []
-    while alive.any():
-        running = alive.copy()
-        n = np.where(running, np.minimum(steps_per_chunk, [o.max_steps - step for o in options]), 0)
-        idx = np.zeros((k, steps_per_chunk, batch), np.int32)
-        for i in np.flatnonzero(running):
-            idx[i, : n[i]] = batches[i].take(int(n[i]))
-        active = np.arange(steps_per_chunk)[None, :] < n[:, None]
-        tick = time.perf_counter()
-        carry, losses = members.train_chunk(carry, step, idx, active)
-        train_s[running] += (time.perf_counter() - tick) / running.sum()
-        step += steps_per_chunk
-        for i in np.flatnonzero(running):
-            bad = np.flatnonzero(~np.isfinite(losses[i, : n[i]]))
-            if bad.size:
-                status[i], diverged_step[i] = "diverged", int(steps[i] + bad[0] + 1)
-                steps[i] = diverged_step[i]
-                alive[i] = False
-            else:
-                steps[i] += n[i]
-        if alive.any():
-            vals = members.evaluate(carry, 0, n_val)
-            read_test = np.zeros(k, bool)
-            stop_early = np.zeros(k, bool)
-            for i in np.flatnonzero(alive):
-                val = float(vals[i])
-                tracks[i], decision = early_stop(
-                    tracks[i], int(steps[i]), val, maximize=maximize, patience=options[i].patience
-                )
-                if decision.stop == "diverged":
-                    status[i], diverged_step[i] = "diverged", int(steps[i])
+    blocked_s: list[float] = []  # the training thread's seconds per checkpoint
+    try:
+        while alive.any():
+            running = alive.copy()
+            n = np.where(
+                running, np.minimum(steps_per_chunk, [o.max_steps - step for o in options]), 0
+            )
+            idx = np.zeros((k, steps_per_chunk, batch), np.int32)
+            for i in np.flatnonzero(running):
+                idx[i, : n[i]] = batches[i].take(int(n[i]))
+            active = np.arange(steps_per_chunk)[None, :] < n[:, None]
+            tick = time.perf_counter()
+            carry, losses = members.train_chunk(carry, step, idx, active)
+            train_s[running] += (time.perf_counter() - tick) / running.sum()
+            step += steps_per_chunk
+            for i in np.flatnonzero(running):
+                bad = np.flatnonzero(~np.isfinite(losses[i, : n[i]]))
+                if bad.size:
+                    status[i], diverged_step[i] = "diverged", int(steps[i] + bad[0] + 1)
+                    steps[i] = diverged_step[i]
                     alive[i] = False
-                    continue
-                history[i].append((int(steps[i]), val))
-                read_test[i] = decision.new_best
-                stop_early[i] = decision.stop == "early_stopped"
-            if read_test.any():
-                tests = members.evaluate(carry, n_val, n_test)
-                for i in np.flatnonzero(read_test):
-                    best_test[i] = float(tests[i])
-            if (
-                checkpoint is not None
-                and alive[0]
-                and not stop_early[0]
-                and steps[0] < options[0].max_steps
-            ):
-                rng, pending = batches[0].state()
-                track = tracks[0]
-                tock = time.perf_counter()
-                checkpoint.save(
-                    carry,
-                    RunState(
-                        step=int(steps[0]),
-                        rng=rng,
-                        pending=pending,
-                        best_val=track.best_val,
-                        best_step=int(track.best_step),
-                        bad_evals=int(track.bad_evals),
-                        best_test=best_test[0],
-                        history=list(history[0]),
-                        spent_s=prior_s + time.perf_counter() - started,
-                    ),
-                )
-                saved_s.append(time.perf_counter() - tock)
-            for i in np.flatnonzero(alive):
-                callback = callbacks[i]
-                if callback is not None and callback(int(steps[i]), history[i][-1][1]):
-                    status[i], alive[i] = "pruned", False
-                elif stop_early[i]:
-                    status[i], alive[i] = "early_stopped", False
-                elif steps[i] >= options[i].max_steps:
-                    alive[i] = False
-        now = time.perf_counter()
-        share_s[running] += (now - last) / running.sum()
-        last = now
+                else:
+                    steps[i] += n[i]
+            if alive.any():
+                vals = members.evaluate(carry, 0, n_val)
+                read_test = np.zeros(k, bool)
+                stop_early = np.zeros(k, bool)
+                for i in np.flatnonzero(alive):
+                    val = float(vals[i])
+                    tracks[i], decision = early_stop(
+                        tracks[i],
+                        int(steps[i]),
+                        val,
+                        maximize=maximize,
+                        patience=options[i].patience,
+                    )
+                    if decision.stop == "diverged":
+                        status[i], diverged_step[i] = "diverged", int(steps[i])
+                        alive[i] = False
+                        continue
+                    history[i].append((int(steps[i]), val))
+                    read_test[i] = decision.new_best
+                    stop_early[i] = decision.stop == "early_stopped"
+                if read_test.any():
+                    tests = members.evaluate(carry, n_val, n_test)
+                    for i in np.flatnonzero(read_test):
+                        best_test[i] = float(tests[i])
+                if (
+                    checkpoint is not None
+                    and alive[0]
+                    and not stop_early[0]
+                    and steps[0] < options[0].max_steps
+                ):
+                    rng, pending = batches[0].state()
+                    track = tracks[0]
+                    tock = time.perf_counter()
+                    checkpoint.save(
+                        carry,
+                        RunState(
+                            step=int(steps[0]),
+                            rng=rng,
+                            pending=pending,
+                            best_val=track.best_val,
+                            best_step=int(track.best_step),
+                            bad_evals=int(track.bad_evals),
+                            best_test=best_test[0],
+                            history=list(history[0]),
+                            spent_s=prior_s + time.perf_counter() - started,
+                        ),
+                    )
+                    blocked_s.append(time.perf_counter() - tock)
+                for i in np.flatnonzero(alive):
+                    callback = callbacks[i]
+                    if callback is not None and callback(int(steps[i]), history[i][-1][1]):
+                        status[i], alive[i] = "pruned", False
+                    elif stop_early[i]:
+                        status[i], alive[i] = "early_stopped", False
+                    elif steps[i] >= options[i].max_steps:
+                        alive[i] = False
+            now = time.perf_counter()
+            share_s[running] += (now - last) / running.sum()
+            last = now
+    except BaseException:
+        if checkpoint is not None:  # the write in flight lands before the error goes on
+            checkpoint.close(quiet=True)
+        raise
+    if checkpoint is not None:
+        checkpoint.close()  # the last write on disk (or its error raised) before the result
 
     device = jax.devices()[0]
     peak = peak_memory(device)
@@ -231,7 +250,8 @@ def run_members(
             history=history[i],
             resumed_step=resumed_step,
             prior_s=prior_s,
-            checkpoint_s=tuple(saved_s),
+            checkpoint_s=tuple(blocked_s),
+            checkpoint_write_s=tuple(checkpoint.write_s) if checkpoint is not None else (),
         )
         for i in range(k)
     ]

@@ -124,7 +124,10 @@ class TrainResult:
             from step 0 (`models.Checkpoint`).
         prior_s: wall seconds the interrupted runs had spent up to that checkpoint (not in
             `wall_s`, which is this call's).
-        checkpoint_s: seconds each checkpoint written by this call took (in `wall_s`).
+        checkpoint_s: seconds the training loop was blocked by each checkpoint of this call
+            (the host copy and the hand-off to the background writer, in `wall_s`).
+        checkpoint_write_s: seconds each checkpoint's background write took (serialise,
+            fsync, rename), overlapping the training.
     """
 
     val: float | None
@@ -144,6 +147,7 @@ class TrainResult:
     resumed_step: int | None = None
     prior_s: float = 0.0
     checkpoint_s: tuple[float, ...] = ()
+    checkpoint_write_s: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-ready)."""
