@@ -4,7 +4,7 @@ must stop, so that a study ends within a few per cent of B.
 The runner (`search._runner`) holds one `Budget` and asks it; the budget itself reads trials
 but writes nothing, starts nothing and kills nothing: the runner does that with its answers.
 
-- cost: one definition, `studies._status.trial_cost_s` (devices x wall time, running trials
+- cost: one definition, `studies._cost.trial_cost_s` (devices x wall time, running trials
   included); the study's spent total is its sum over all the study's trials, other runners'
   included. The remaining budget is B minus that total, read at every turn of the loop
   (`Budget.look`). Seconds here are device-seconds, except where a name says wall.
@@ -241,7 +241,7 @@ class Budget:
         units: a point's `spaces.point_cost` (its parameters -> units).
         shape_of: a point's compile shape (its parameters -> a key; None: no shape).
         devices: devices each trial of this runner is charged for per wall second
-            (`studies._status.device_factor`).
+            (`studies._cost.device_factor`).
         cheapest: the parameters of the space's cheapest point (fewest `units`), for a
             finite space; None where unknown.
 

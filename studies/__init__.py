@@ -20,8 +20,15 @@ from studies._compare import (
     MIN_COMPLETE,
     compare,
     default_target,
-    fmt_interval,
-    trial_sample,
+)
+from studies._cost import (
+    CARRIED_ATTR,
+    DEVICES_ATTR,
+    carried_s,
+    device_factor,
+    study_cost_s,
+    trial_cost_s,
+    trial_wall_s,
 )
 from studies._dashboard import dashboard_url, serve_dashboard
 from studies._errors import StudyError
@@ -43,14 +50,14 @@ from studies._expected import (
     tang_weights,
     trials_to_within,
 )
+from studies._format import fmt_interval, fmt_value
 from studies._note import Verdict, update_note
 from studies._optuna_internals import storage_of, trial_id_of
 from studies._plots import write_compare_plots
-from studies._query import load_studies
+from studies._query import load_studies, trial_sample
 from studies._report import (
     DEFAULT_WITHIN,
     fmt_evaluation,
-    fmt_value,
     report,
     study_summary,
     write_report,
@@ -68,17 +75,7 @@ from studies._settings import (
     load_study,
     name_objective,
 )
-from studies._status import (
-    CARRIED_ATTR,
-    DEVICES_ATTR,
-    carried_s,
-    device_factor,
-    list_studies,
-    study_cost_s,
-    study_status,
-    trial_cost_s,
-    trial_wall_s,
-)
+from studies._status import list_studies, study_status
 from studies._storage import (
     DEFAULT_STORAGE,
     STORAGE_ENV,

@@ -59,7 +59,7 @@ class TrialSample(NamedTuple):
     Attributes:
         values: validation values, finite.
         costs: device-hours of each trial, >= 0 (with its share of the pruned and failed
-            trials' cost; see `studies._compare`).
+            trials' cost; see `studies._query.trial_sample`).
         tests: test values, NaN where a trial has none.
     """
 

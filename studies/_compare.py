@@ -46,9 +46,10 @@ from studies._bootstrap import (
 )
 from studies._errors import StudyError
 from studies._expected import REPORT_KS, expected_best_at_cost, expected_best_curve
+from studies._format import fmt_interval, fmt_value
 from studies._note import Verdict, update_note
-from studies._query import complete_trials, load_studies, trial_device_s
-from studies._report import fmt_value, study_summary
+from studies._query import complete_trials, load_studies, trial_device_s, trial_sample
+from studies._report import study_summary
 
 if TYPE_CHECKING:
     import optuna
@@ -58,11 +59,9 @@ __all__ = [
     "MAX_RESAMPLES",
     "MIN_COMPLETE",
     "TARGET_MARGIN",
-    "fmt_interval",
     "compare",
     "default_target",
     "resolve_study",
-    "trial_sample",
 ]
 
 #: Fewer complete trials than this and a study is "too small to conclude": a bootstrap of so
@@ -274,24 +273,6 @@ def _default_rule(metric: str) -> str:
     if metric == "accuracy":
         return "default: the better study's best validation accuracy minus 1 point"
     return "default: the better study's best validation MSE plus 1 %"
-
-
-def trial_sample(study: optuna.Study, device_hours: float) -> TrialSample | None:
-    """The complete trials of `study` with their validation and test values and their cost,
-    in trial-number order, or None when there is none.
-
-    A trial's cost is its device-hours plus an equal share of those of the study's trials that
-    did not complete (pruned, failed, running), so the costs add up to `device_hours` (the
-    study's, `studies.study_summary`) and their mean is the cost per finished trial.
-    """
-    done = complete_trials(study)
-    if not done:
-        return None
-    own = np.array([trial_device_s(t) / 3600 for t in done])
-    share = max(0.0, device_hours - own.sum()) / len(done)
-    return TrialSample.of(
-        [t.value for t in done], own + share, [t.user_attrs.get("test") for t in done]
-    )
 
 
 def _side(
@@ -567,19 +548,6 @@ def _diff_text(diff: float | None, metric: str, direction: str) -> str:
     if abs(diff) < 1e-12:
         return text + ", equal"
     return text + (", B better" if better else ", A better")
-
-
-def fmt_interval(iv: list[float | None] | None, fmt: Any) -> str:
-    """'[low, high]' with `fmt` for each bound; an unbounded bound is ∞, no interval '—'.
-
-    Example:
-        >>> fmt_interval([0.25, None], lambda x: f"{x:.2f}")
-        '[0.25, ∞]'
-    """
-    if iv is None:
-        return "—"
-    lo, hi = iv
-    return f"[{'∞' if lo is None else fmt(lo)}, {'∞' if hi is None else fmt(hi)}]"
 
 
 def _hours(x: float | None) -> str:

@@ -25,7 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studies._query import complete_trials, direction_of
+from studies._format import fmt_interval
+from studies._query import complete_trials, direction_of, trial_sample
 
 if TYPE_CHECKING:
     import optuna
@@ -117,7 +118,6 @@ def _expected_best_figure(
         percentile_interval,
         resample_indices,
     )
-    from studies._compare import trial_sample
 
     by_name = {s.study_name: s for s in studies}
     stem = f"expected_best_{x}_{_slug(task)}"
@@ -325,7 +325,6 @@ def _cost_to_reach_figure(
     top = 2 * max(finite) if finite else 1.0
     ratio = c["cost_to_reach"]["ratio"]
     goal = c["target"]["value"]
-    from studies._compare import fmt_interval
 
     r_text = "—" if ratio["value"] is None else f"{ratio['value']:.3g}"
     r_text += f", 90% interval {fmt_interval(ratio['interval'], lambda v: f'{v:.3g}')}"

@@ -12,6 +12,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from studies._bootstrap import TrialSample
+from studies._cost import study_cost_s, trial_cost_s
 from studies._errors import StudyError
 
 if TYPE_CHECKING:
@@ -28,6 +32,7 @@ __all__ = [
     "study_counts",
     "study_device_s",
     "study_wall_s",
+    "trial_sample",
 ]
 
 
@@ -121,10 +126,8 @@ def complete_trials(study: optuna.Study) -> list[FrozenTrial]:
 
 
 def trial_device_s(trial: FrozenTrial) -> float:
-    """Device-seconds of a trial, as `ssmtune study status` counts them (`studies._status`):
+    """Device-seconds of a trial, as `ssmtune study status` counts them (`studies._cost`):
     its `device_s` attribute, else its duration; a running trial, the time since it started."""
-    from studies._status import trial_cost_s
-
     return trial_cost_s(trial)
 
 
@@ -147,8 +150,6 @@ def study_counts(study: optuna.Study) -> dict[str, int]:
 
 def study_device_s(study: optuna.Study) -> float:
     """Device-seconds spent by every trial of the study (complete, pruned and failed alike)."""
-    from studies._status import study_cost_s
-
     return study_cost_s(study.get_trials(deepcopy=False))
 
 
@@ -177,3 +178,20 @@ def study_wall_s(study: optuna.Study) -> float:
 def user_attr(study: optuna.Study, key: str, default: Any = None) -> Any:
     """A study user attribute, or `default`."""
     return study.user_attrs.get(key, default)
+
+
+def trial_sample(study: optuna.Study, device_hours: float) -> TrialSample | None:
+    """The complete trials of `study` with their validation and test values and their cost,
+    in trial-number order, or None when there is none.
+
+    A trial's cost is its device-hours plus an equal share of those of the study's trials that
+    did not complete (pruned, failed, running), so the costs add up to `device_hours` (the
+    study's, `studies.study_summary`) and their mean is the cost per finished trial.
+    """
+    done = complete_trials(study)
+    if not done:
+        return None
+    own = np.array([trial_device_s(t) / 3600 for t in done])
+    share = max(0.0, device_hours - own.sum()) / len(done)
+    values = [t.value for t in done if t.value is not None]  # every one (complete_trials)
+    return TrialSample.of(values, own + share, [t.user_attrs.get("test") for t in done])

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from studies._cost import carried_s
 from studies._errors import StudyError
 from studies._expected import (
     ESTIMATORS,
@@ -21,6 +22,7 @@ from studies._expected import (
     expected_best_curve,
     trials_to_within,
 )
+from studies._format import fmt_value
 from studies._query import (
     complete_trials,
     direction_of,
@@ -31,7 +33,6 @@ from studies._query import (
     study_wall_s,
     trial_device_s,
 )
-from studies._status import carried_s
 
 if TYPE_CHECKING:
     import optuna
@@ -252,13 +253,6 @@ def to_csv(rows: Sequence[dict[str, Any]], ks: Sequence[int] = REPORT_KS) -> str
         writer.writeheader()
         writer.writerows(flats)
     return out.getvalue()
-
-
-def fmt_value(v: float | None, metric: str) -> str:
-    """A metric value for people: accuracy as a percentage, MSE with 4 significant digits."""
-    if v is None:
-        return "—"
-    return f"{100 * v:.2f}%" if metric == "accuracy" else f"{v:.4g}"
 
 
 def fmt_evaluation(row: dict[str, Any]) -> str:

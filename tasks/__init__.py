@@ -9,11 +9,10 @@ from tasks._download import download_uea
 from tasks._errors import TaskError
 from tasks._ppg import prepare_ppg
 from tasks._prep import add_time, default_data_dir, drop_duplicates, random_split
-from tasks._registry import info, load, names
+from tasks._registry import data_identity, info, load, names
 from tasks._types import Dataset, Split, TaskInfo
 from tasks._uea import ARCHIVE_URL as UEA_ARCHIVE_URL
 from tasks._uea import provenance
-from tasks._user import data_identity
 
 __all__ = [
     "TaskError",

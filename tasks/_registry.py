@@ -41,7 +41,7 @@ from tasks._uea import (
 )
 from tasks._user import user_task
 
-__all__ = ["names", "info", "load", "get"]
+__all__ = ["names", "info", "load", "get", "data_identity"]
 
 _SYNTHETIC: dict[str, type[SyntheticTask]] = {
     cls.base: cls for cls in (ToneFreq, Recall, RunningMean, Delay, DigitsNoise)
@@ -117,6 +117,16 @@ def get(name: str, data_dir: Path | None = None) -> Task:
         if dataset.lower() == key:
             return UEATask(key, dataset)
     raise _unknown(name)
+
+
+def data_identity(name: str) -> dict | None:
+    """`UserTask.identity` of the data file `name` names; None for a registered task.
+
+    Here rather than in `tasks._user`, which would need the registry's `names` for it: the
+    registry builds on `tasks._user`, not the other way round.
+    """
+    task = user_task(name, reserved=names())
+    return None if task is None else task.identity()
 
 
 def info(name: str, *, data_dir: str | os.PathLike | None = None) -> TaskInfo:

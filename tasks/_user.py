@@ -53,7 +53,7 @@ from tasks._prep import drop_duplicates, file_sha256, random_split, split_sizes
 from tasks._ts import encode_labels, read_pair
 from tasks._types import Split, TaskInfo
 
-__all__ = ["FILLS", "UserTask", "user_task", "data_identity", "fill_missing"]
+__all__ = ["FILLS", "UserTask", "user_task", "fill_missing"]
 
 #: How missing values may be filled (``PATH@fill=HOW``).
 FILLS = ("zero", "ffill")
@@ -215,14 +215,6 @@ def user_task(name: str, *, reserved: Collection[str] = ()) -> UserTask | None:
         raise TaskError(f"bad fill {fill!r} in {name!r}: use {_FILL_TAG}zero or {_FILL_TAG}ffill")
     how = cast(Fill | None, fill)  # checked against FILLS above
     return UserTask(_data_file(Path(text).expanduser().absolute()), how)
-
-
-def data_identity(name: str) -> dict | None:
-    """`UserTask.identity` of the data file `name` names; None for a registered task."""
-    from tasks._registry import names
-
-    task = user_task(name, reserved=names())
-    return None if task is None else task.identity()
 
 
 # --- finding the files -------------------------------------------------------------------------

@@ -278,23 +278,7 @@ def _walk(graph: dict[str, set[str]], component: list[str]) -> list[str]:
         seen.add(fresh[0])
 
 
-#: Circles that remain in packages other than search (issue 15, item 6): each fails the test
-#: of its package until it is removed; strict, so that its removal fails it too (drop it here).
-KNOWN_CIRCLES = {
-    "studies": "_compare -> _report -> _plots -> _compare; _note -> _query -> _status -> _settings",
-    "tasks": "_registry <-> _user",
-}
-
-
-@pytest.mark.parametrize(
-    "package",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=KNOWN_CIRCLES[p]))
-        if p in KNOWN_CIRCLES
-        else p
-        for p in PACKAGES
-    ],
-)
+@pytest.mark.parametrize("package", PACKAGES)
 def test_no_import_circle_within_a_package(package: str) -> None:
     """A module can be read, and imported, after the modules it builds on (lazy imports
     inside functions count: they hide a circle, they do not remove it)."""

@@ -19,8 +19,8 @@ import spaces
 from search._start import resume_study, start_study
 from search._worker import BUDGET_REASON
 from studies import point_key
+from studies._cost import study_cost_s
 from studies._errors import StudyError
-from studies._status import study_cost_s
 from tests.search._fakes import price_of
 
 pytestmark = pytest.mark.usefixtures("ray_local")
@@ -227,13 +227,13 @@ def _closing(summary: dict) -> list[str]:
 
 def test_budget_module_examples_hold() -> None:
     """The docstring examples of `search._budget` (fair_shares, kill_grace_s, measurement,
-    check_new_budget) and `studies._status.device_factor`."""
+    check_new_budget) and `studies._cost.device_factor`."""
     import doctest
 
     import search._budget
-    import studies._status
+    import studies._cost
 
-    for module in (search._budget, studies._status):
+    for module in (search._budget, studies._cost):
         failed, tried = doctest.testmod(module)
         assert tried > 0 and failed == 0, module
 
@@ -352,12 +352,12 @@ def test_budget_stops_asking_once_the_cheapest_point_does_not_fit() -> None:
 
 
 def test_running_trial_costs_its_recorded_devices_like_a_finished_one() -> None:
-    """One cost definition (`studies._status`): a trial on half a GPU costs 0.5 x its time
+    """One cost definition (`studies._cost`): a trial on half a GPU costs 0.5 x its time
     while it runs, as its `device_s` will once it ends; a trial recorded before the devices
     were (no attribute) costs 1 x; a trial the runner stops at the budget is charged the
     same (`search._budget.stopped_at_budget`)."""
     from search._budget import stopped_at_budget
-    from studies._status import DEVICES_ATTR, device_factor, trial_cost_s
+    from studies._cost import DEVICES_ATTR, device_factor, trial_cost_s
 
     half = device_factor(0.5)
     running = _trial(1, TrialState.RUNNING, params={}, started_s_ago=10.0, **{DEVICES_ATTR: half})
