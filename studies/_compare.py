@@ -159,7 +159,8 @@ def compare(
         (the same, with ``a_interval``, ``b_interval`` and ``diff_interval``);
         ``equal_trials`` (expected best of each at k = 1, 5, 10, 20, 50 and the largest k both
         reach) and ``equal_device_hours`` (at equal budgets where both studies have the data),
-        each row with the three intervals; ``target`` (``value``, ``source``); ``bootstrap``
+        each row with the three intervals; ``target`` (``value``, ``source``: "given" or the
+        default's rule); ``bootstrap``
         (``resamples``, ``seed``, ``level``); ``cost_to_reach`` (per study ``device_hours``
         or None with a ``reason``, ``interval``, ``reached_fraction``, ``hits``, ``trials``;
         ``ratio`` B/A with ``value``, ``interval``, ``undefined_fraction``, ``conclusive``,
@@ -223,7 +224,7 @@ def compare(
         "equal_device_hours": _equal_budget(side_a, side_b, direction, estimator),
         "target": {
             "value": goal,
-            "source": "given with --target" if target is not None else _default_rule(metric),
+            "source": "given" if target is not None else _default_rule(metric),
         },
         "bootstrap": {
             "resamples": resamples,
@@ -258,15 +259,15 @@ def compare(
 
 def _check_target(target: float, metric: str) -> None:
     if not (isinstance(target, int | float) and math.isfinite(target)):
-        raise StudyError(f"--target must be a finite number, got {target!r}")
+        raise StudyError(f"`target` must be a finite number, got {target!r}")
     if metric == "accuracy" and not 0 <= target <= 1:
         hint = f"; {target:g} looks like a percentage: use {target / 100:g}" if target > 1 else ""
         raise StudyError(
-            f"--target {target:g} is outside [0, 1]: an accuracy target is a fraction "
+            f"`target` {target:g} is outside [0, 1]: an accuracy target is a fraction "
             f"(0.85 = 85 %){hint}"
         )
     if metric == "mse" and target < 0:
-        raise StudyError(f"--target {target:g} is negative: an MSE target is >= 0")
+        raise StudyError(f"`target` {target:g} is negative: an MSE target is >= 0")
 
 
 def _default_rule(metric: str) -> str:

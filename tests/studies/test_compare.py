@@ -135,6 +135,7 @@ def test_complete_grids_are_exact_against_every_order(study_db):
     from tests.studies.test_bootstrap import brute_force_cost
 
     c = compare(study_db, "BasicMotions", "linoss-full", "d-linoss-reduced", target=0.85)
+    assert c["target"] == {"value": 0.85, "source": "given"}
     for side, trials, points in (("a", LINOSS_TRIALS, 7), ("b", DLINOSS_TRIALS, 4)):
         values, costs = _grid_points(trials)
         g = c["grid"][side]
@@ -302,6 +303,8 @@ def test_accuracy_target_out_of_range_is_one_line(study_db, cli):
     )  # fmt: skip
     assert code == 2 and not out
     assert "--target 85 is outside [0, 1]" in err and "use 0.85" in " ".join(err.split())
+    with pytest.raises(StudyError, match=r"^`target` 85 is outside \[0, 1\]"):
+        compare(study_db, "BasicMotions", "linoss-full", "d-linoss-reduced", target=85)
 
 
 def test_out_writes_figures_with_bands(study_db, cli, tmp_path):

@@ -200,11 +200,13 @@ def test_busy_port_is_a_clear_error(dashboard, study_db):
     )
     assert done.returncode == 2
     assert f"cannot serve the dashboard on 127.0.0.1:{port}" in done.stderr
+    assert done.stderr.rstrip().endswith("pick another --port")
 
 
 def test_missing_database_is_a_clear_error(tmp_path, cli):
     code, _, err = cli("dashboard", "--storage", f"sqlite:///{tmp_path}/none.db", "--port", "0")
     assert code == 2 and "no study database at" in err
+    assert "pass --storage with an existing database" in " ".join(err.split())
 
 
 def test_dashboard_url():
@@ -246,7 +248,8 @@ def test_only_local_host_names_are_answered(dashboard):
     ):
         status, body = request(dashboard, host)
         assert status == 403, (host, status, body)
-        assert "DNS rebinding" in body and "--allow-host" in body and "study_summaries" not in body
+        assert "DNS rebinding" in body and "study_summaries" not in body
+        assert "`allow_hosts`; `ssmtune dashboard --allow-host NAME`" in body
     assert request(dashboard, f"evil.example:{port}", "POST")[0] == 403
 
 
@@ -286,7 +289,7 @@ def test_port_out_of_range_is_one_line(cli, tmp_path, port):
     code, out, err = cli("dashboard", "--storage", f"sqlite:///{tmp_path}/none.db", "--port", port)
     assert code == 2 and out == ""
     assert err.strip().splitlines() == [
-        f"error: the dashboard port must be 0 to 65535 (0 picks a free one), got {port}"
+        f"error: --port must be 0 to 65535 (0 picks a free one), got {port}"
     ]
 
 

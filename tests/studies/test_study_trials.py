@@ -76,7 +76,7 @@ def test_same_name_continues_and_other_settings_are_refused(study: optuna.Study)
 
 
 def test_bad_settings_are_refused() -> None:
-    with pytest.raises(StudyError, match="needs --n-trials"):
+    with pytest.raises(StudyError, match="needs `n_trials`"):
         replace(SETTINGS, sampler="tpe")
     with pytest.raises(StudyError, match="positive integer"):
         replace(SETTINGS, n_trials=-1)

