@@ -15,23 +15,24 @@ kept. A checkpoint is a sub-folder ``step-<step>`` holding two files:
   early-stop count, the evaluation history, the seconds spent).
 
 It is written into a hidden temporary folder, then renamed into place (atomic on a POSIX
-filesystem: a reader sees a whole checkpoint or none), then the older ones are removed.
-
-The write is off the training path: `Checkpointer.save` copies the arrays to host memory (a
-device-to-host copy; the training thread waits for that only) and hands the copy to a
-background thread that serialises, fsyncs and renames it while training goes on. One write
-at a time per run: a save that finds the previous write still in flight waits for it first,
-and `Checkpointer.close` (the end of the run, a normal one or an exception) waits for the last
-one, so no write outlives `models.train` and the run's folder can be deleted once it returns.
-A write that failed raises in the training thread at the next save or at `close`. So the
-checkpoint of an evaluation may land after the evaluation's callback (the report to the
-study) has run: a process killed in between continues from the evaluation before, re-runs
-those steps (deterministically: the same values at the same steps) and calls the callback
-of the evaluation again. A kill mid-write leaves a hidden temporary folder that is never read
-and the previous checkpoint intact. A
+filesystem: a reader sees a whole checkpoint or none), then the older ones are removed. A
 checkpoint whose manifest does not match the run (another config, options, seed, array
 structure or format) or that cannot be read whole (a bad checksum, a truncated file) is not
 used: the run starts afresh and `Checkpoint.on_resume` hears why.
+
+The write is off the training path: `Checkpointer.save` copies the arrays to host memory (a
+device-to-host copy; the training thread waits for that only) and hands the copy to the
+run's writer thread (started with the run), which serialises, fsyncs and renames it while
+training goes on. One write at a time per run: a save that finds the previous write still in
+flight waits for it first, and `Checkpointer.close` (the end of the run, a normal one or an
+exception) waits for the last one and ends the thread, so no write outlives `models.train`
+and the run's folder can be deleted once it returns. A write that failed raises in the
+training thread at the next save or at `close`. So the checkpoint of an evaluation may land
+after the evaluation's callback (the report to the study) has run: a process killed in
+between continues from the evaluation before, re-runs those steps (deterministically: the
+same values at the same steps) and calls the callback of that evaluation again. A kill
+mid-write leaves a hidden temporary folder that is never read, and the previous checkpoint
+intact.
 
 Restoring gives the run the same arrays, the same batches from the same step and the same
 dropout masks (they are drawn from the dropout key folded with the step, `models/_step.py`),
@@ -44,6 +45,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import queue
 import shutil
 import threading
 import time
@@ -182,7 +184,10 @@ def latest_checkpoint(folder: str | os.PathLike) -> Path | None:
 
 
 def delete_checkpoints(folder: str | os.PathLike) -> None:
-    """Remove a run's folder and every checkpoint in it (nothing when it is not there)."""
+    """Remove a run's folder and every checkpoint in it (nothing when it is not there).
+
+    Safe once the run's `models.train` has returned or raised: it waits for its last
+    background write first, so nothing writes into the folder afterwards."""
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -211,7 +216,6 @@ class Checkpointer:
         bytes: the size of the last checkpoint written.
         saves: checkpoints written.
         write_s: the background seconds of each write (serialise, fsync, rename, clean up).
-        waits: saves that found the previous write still in flight and waited for it.
     """
 
     def __init__(self, checkpoint: Checkpoint, identity: dict[str, Any]) -> None:
@@ -221,8 +225,9 @@ class Checkpointer:
         self.bytes = 0
         self.saves = 0
         self.write_s: list[float] = []
-        self.waits = 0
-        self._writer: threading.Thread | None = None
+        self._jobs: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None  # started by `restore`, ended by `close`
+        self._pending: threading.Event | None = None  # set when the write in flight is over
         self._error: BaseException | None = None
 
     def _manifest_identity(self, tree: Any) -> dict[str, Any]:
@@ -230,7 +235,9 @@ class Checkpointer:
 
     def restore(self, like: Any) -> tuple[Any, RunState] | None:
         """The arrays (in the structure of `like`) and the host state of the latest
-        checkpoint, or None for a fresh start; tells `on_resume` either way."""
+        checkpoint, or None for a fresh start; tells `on_resume` either way. Starts the
+        run's writer thread (so that no save waits for a thread to start)."""
+        self._start_writer()
         path = latest_checkpoint(self.folder)
         found = None
         resume = Resume(step=None)
@@ -274,45 +281,55 @@ class Checkpointer:
         Waits for the previous write first (raising its error, if it failed), copies the
         arrays to host memory, and returns while a thread writes them; the checkpoint is
         on disk once `wait` (or the next `save`) returns."""
-        if self._writer is not None and self._writer.is_alive():
-            self.waits += 1
         self.wait()
+        self._start_writer()
         host = to_host(tree)
-        identity = self._manifest_identity(host)
-        self._writer = threading.Thread(
-            target=self._write_guarded,
-            args=(host, identity, state),
-            name=f"ssmtune-checkpoint-{state.step}",
-        )
-        self._writer.start()
+        self._pending = threading.Event()
+        self._jobs.put((host, self._manifest_identity(host), state, self._pending))
 
     def wait(self) -> None:
         """Wait for the write in flight, if any; raise its error if it failed."""
-        if self._writer is not None:
-            self._writer.join()
-            self._writer = None
+        if self._pending is not None:
+            self._pending.wait()
+            self._pending = None
         error, self._error = self._error, None
         if error is not None:
             raise error
 
     def close(self, *, quiet: bool = False) -> None:
-        """The end of the run: wait for the last write (`quiet`: without raising its error,
-        when the run is ending with an error of its own)."""
+        """The end of the run: wait for the last write and end the writer thread (`quiet`:
+        without raising the write's error, when the run is ending with an error of its own)."""
         try:
             self.wait()
         except BaseException:
             if not quiet:
                 raise
+        finally:
+            if self._writer is not None:
+                self._jobs.put(None)
+                self._writer.join()
+                self._writer = None
 
-    def _write_guarded(self, host: Any, identity: dict[str, Any], state: RunState) -> None:
-        tick = time.perf_counter()
-        try:
-            self.bytes = write_checkpoint(self.folder, host, identity, state)
-        except BaseException as exc:  # raised in the training thread (`wait`)
-            self._error = exc
-            return
-        self.saves += 1
-        self.write_s.append(time.perf_counter() - tick)
+    def _start_writer(self) -> None:
+        if self._writer is None:
+            self._writer = threading.Thread(
+                target=self._serve, name="ssmtune-checkpoint", daemon=True
+            )
+            self._writer.start()
+
+    def _serve(self) -> None:
+        """The writer thread: one job at a time until `close` sends None."""
+        while (job := self._jobs.get()) is not None:
+            host, identity, state, done = job
+            tick = time.perf_counter()
+            try:
+                self.bytes = write_checkpoint(self.folder, host, identity, state)
+                self.saves += 1
+                self.write_s.append(time.perf_counter() - tick)
+            except BaseException as exc:  # raised in the training thread (`wait`)
+                self._error = exc
+            finally:
+                done.set()
 
 
 def to_host(tree: Any) -> Any:
