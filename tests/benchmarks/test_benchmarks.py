@@ -93,3 +93,65 @@ def test_main_help(flag):
     assert proc.returncode == 0
     for name in ("throughput", "tuning", "overhead", "vectorized", "--quick", "--only"):
         assert name in proc.stdout
+
+
+def test_checkpoint_quick(tmp_path):
+    """The checkpoint table: the blocked and the background seconds of each checkpoint, and
+    the GPU figure labelled an estimate."""
+    from benchmarks import __main__ as bench
+    from benchmarks import checkpoint
+
+    assert bench.BENCHMARKS["checkpoint"] == "benchmarks.checkpoint"
+    checkpoint.run(quick=True, out=tmp_path, cases=("basicmotions",))
+    payload = _table(tmp_path, "checkpoint-cpu-quick")
+    (row,) = payload["rows"]
+    assert "error" not in row, row
+    assert row["checkpoints"] == 2 and row["checkpoint_kb"] > 0
+    assert row["blocked_ms"] > 0 and row["write_ms"] > 0 and row["load"] >= 0
+    assert row["overhead_pct"] == pytest.approx(100 * row["blocked_ms"] / 1e3 / row["period_s"])
+    assert any(n.startswith("GPU: not measured") and "estimate" in n for n in payload["notes"])
+
+
+def test_automl_measurement_charges_trials_in_the_order_they_ended(tmp_path) -> None:
+    """`benchmarks.spaces.measure_automl` on a synthetic storage: a grid of 3 points (100 s
+    each, best 0.7); a TPE study reaching 0.69 (the grid's best minus 1 point) at its second
+    trial of 120 s each (a busier machine) has spent 0.8 of the grid's device-hours, 2/3 when
+    its points are charged what they cost the grid; a study that never reaches it has none."""
+    import doctest
+
+    import optuna
+
+    import benchmarks.spaces as bench
+    from tests.studies.conftest import add_trials
+
+    assert doctest.testmod(bench).failed == 0
+    url = f"sqlite:///{tmp_path / 'automl.db'}"
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    points = [{"lr": 1e-4}, {"lr": 1e-3}, {"lr": 1e-2}]
+    studies_ = {
+        "automl-grid": [
+            (p, "COMPLETE", v, v, 100.0) for p, v in zip(points, (0.5, 0.6, 0.7), strict=True)
+        ],
+        "automl-d-linoss-reduced-tpe-r1": [
+            (points[1], "COMPLETE", 0.6, 0.6, 120.0),
+            (points[2], "COMPLETE", 0.7, 0.7, 120.0),
+        ],
+        "automl-auto-continuous-tpe-r1": [(points[0], "COMPLETE", 0.5, 0.5, 100.0)],
+    }
+    for name, trials in studies_.items():
+        add_trials(optuna.create_study(study_name=name, storage=url, direction="maximize"),
+                   trials)  # fmt: skip
+
+    result = bench.measure_automl(url, "fingermovements", 1, load={})
+    assert result["grid"]["points_reaching"] == [1, 1, 1]
+    assert result["targets"][0] == pytest.approx(0.69)
+    tpe, auto = result["runs"]
+    assert tpe["shares"][0] == pytest.approx(0.8)
+    assert tpe["grid_priced_shares"][0] == pytest.approx(2 / 3)
+    assert auto["shares"] == [None, None, None] and auto["grid_priced_shares"] is None
+    assert result["wall_s"] == pytest.approx(
+        300.0
+    )  # every study here starts at T0: the grid ends last
+    bench._write_automl(result, tmp_path / "out")
+    (md,) = (tmp_path / "out").glob("*.md")
+    assert "0.80 (0.67)" in md.read_text() and "> 0.3" in md.read_text()
