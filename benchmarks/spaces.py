@@ -390,6 +390,7 @@ def measure_automl(
     targets = [grid_best - m for m in AUTOML_MARGINS]
     price = grid_prices(grid.trials)
     runs = []
+    starts = [t.datetime_start for t in grid.trials if t.datetime_start is not None]
     ends = [t.datetime_complete for t in grid.trials if t.datetime_complete is not None]
     for r in range(1, replicates + 1):
         for space, pruner in AUTOML_SEARCHES:
@@ -398,7 +399,7 @@ def measure_automl(
                 (study,) = studies.load_studies(storage, study=name)
             except studies.StudyError:  # not run (yet)
                 continue
-            ends += [t.datetime_complete for t in study.trials if t.datetime_complete]
+            ends += [t.datetime_complete for t in study.trials if t.datetime_complete is not None]
             shares, priced = [], []
             for target in targets:
                 spent = observed_cost_to_reach(study.trials, target)
@@ -436,7 +437,7 @@ def measure_automl(
         targets=targets,
         runs=runs,
         load_average=load,
-        wall_s=(max(ends) - min(t.datetime_start for t in grid.trials)).total_seconds(),
+        wall_s=(max(ends) - min(starts)).total_seconds(),
     )
 
 
