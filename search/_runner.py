@@ -9,6 +9,9 @@ The loop, in the driver:
    atomic, so no two runners take the same trial), else, for a sampler study with fewer than
    `n_trials` trials, a new one from the sampler (`study.ask`); `Space.suggest` records its
    parameters and distributions in the storage;
+   which waiting trials an idle worker takes, and which shape it compiles ahead, is the
+   compile-aware scheduler's decision (`search._scheduler.Scheduler`, Ray-free: the runner
+   hands it the waiting trials as records and tells it what each worker was given);
 2. send it to an idle worker (a Ray actor, `search._worker.TrialWorker`), which trains it,
    reports every evaluation, asks the pruner and tells the result to the storage itself;
 3. keep a heartbeat for every trial in flight (Optuna's heartbeat table), every
@@ -58,11 +61,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from search._batching import ShapeKeys, first_new_shape, preference_order
+from search._batching import ShapeKeys
 from search._budget import Budget, Deadline, PointUnits, stopped_at_budget
 from search._ray import worker_env
+from search._scheduler import Scheduler, Waiting
 from search._worker import BUDGET_REASON, STOP_AT_ATTR, TrialWorker, WorkerSpec
 from studies import (
     StudyError,
@@ -119,10 +124,10 @@ class RunOptions:
         heartbeat_s: seconds between heartbeats; grace: `GRACE_BEATS` of them.
         poll_s: the longest the loop waits for a result before looking around again.
         batch_trials: up to this many waiting trials of one shape go to a worker together
-            and train in one vmapped program (``--batch-trials``; `search._batching`).
+            and train in one vmapped program (`search._scheduler`, rule 2).
         compile_ahead: with each trial, hand the worker the parameters of a waiting trial of a
             shape no worker has compiled; it compiles that shape in the background while it
-            trains, and the scheduler gives it that shape next (``--no-compile-ahead``: off).
+            trains, and the scheduler gives it that shape next (`search._scheduler`, rule 3).
     """
 
     workers: int
@@ -201,12 +206,15 @@ class Runner:
         self._cost_h = 0.0
         self._t0 = time.perf_counter()
         self._ray_lost_since: float | None = None
-        # compile-aware scheduling: the shapes each worker has been given (search._batching)
+        # compile-aware scheduling: the shapes each worker has been given (search._scheduler)
         self.shape_of = ShapeKeys(space, spec.task, spec.protocol)
-        self.batch_of = ShapeKeys(space, spec.task, spec.protocol, batch=True)
-        self.compiled: dict[Any, set[Any]] = {}
-        self.coming: dict[Any, Any] = {}  # the shape each worker compiles ahead
-        self._waiting_seen: list[Any] = []
+        self.scheduler = Scheduler(
+            self.shape_of,
+            ShapeKeys(space, spec.task, spec.protocol, batch=True),
+            batch_trials=options.batch_trials,
+            compile_ahead=options.compile_ahead,
+        )
+        self._seen: list[Waiting] = []  # the waiting trials at the last take
         self._asking = False  # the trials being taken are a new suggestion
         # the budget (see the module docstring); None without one
         self.budget: Budget | None = None
@@ -231,7 +239,7 @@ class Runner:
         )
         if o.gpus_per_trial > 0:
             kwargs["runtime_env"] = {"env_vars": worker_env(o.gpus_per_trial)}
-        actor = ray.remote(TrialWorker).options(**kwargs).remote(self.spec)
+        actor: Any = ray.remote(TrialWorker).options(**kwargs).remote(self.spec)
         self.actors.append(actor)
         # a worker takes trials once it answers: an actor Ray cannot place yet (no room left on
         # the cluster) holds no trial hostage
@@ -266,54 +274,33 @@ class Runner:
     def _originals(self) -> int:
         return count_originals(self.study)
 
-    def _order(self, actor: Any) -> Any:
-        """The order in which `actor` should try the waiting trials: shapes it has compiled,
-        the shape it is compiling ahead, shapes no other worker has, then the rest
-        (`search._batching.preference_order`). The waiting trials it was given are kept for
-        `_ahead`."""
-        mine = self.compiled.get(actor, set())
-        coming = {self.coming[actor]} if actor in self.coming else set()
-        others = set().union(
-            *(v for a, v in self.compiled.items() if a is not actor),
-            (v for a, v in self.coming.items() if a is not actor),
-        )
+    def _take_order(
+        self, actor: Any, choose: Callable[[list[Waiting]], list[Waiting]]
+    ) -> Callable[[list[Any]], list[Any]]:
+        """`pop_waiting`'s `order` for `actor`: the waiting trials as the scheduler's records,
+        in the order `choose` (a `Scheduler` decision) gives, less those the budget cannot pay
+        for. The records seen are kept for the compile-ahead choice (`Scheduler.ahead`)."""
 
         def order(waiting: list[Any]) -> list[Any]:
-            self._waiting_seen = waiting
-            return preference_order(waiting, self.shape_of, mine, others, coming)
+            trials = {trial_id_of(t): t for t in waiting}
+            records = [Waiting(trial_id_of(t), t.number, trial_point(t)) for t in waiting]
+            self._seen = records
+            chosen = [trials[w.trial_id] for w in choose(records)]
+            return self._affordable(chosen, actor)
 
         return order
 
-    def _ahead(self, actor: Any, taken: set[int]) -> dict[str, Any] | None:
-        """With ``--compile-ahead``: the parameters of a waiting trial (not one of `taken`)
-        whose shape no worker has compiled or is compiling, for `actor` to compile while it
-        trains; None when there is none or the actor still has one coming. The scheduler
-        gives the actor that shape once its compiled shapes run out, and the other workers
-        prefer other shapes."""
-        if not self.options.compile_ahead or self.options.batch_trials > 1:
-            return None
-        waiting = [t for t in self._waiting_seen if trial_id_of(t) not in taken]
-        if actor in self.coming:
-            if any(self.shape_of(trial_point(t)) == self.coming[actor] for t in waiting):
-                return None
-            del self.coming[actor]  # its trials went elsewhere: look for another shape
-        known = set().union(*self.compiled.values(), self.coming.values())
-        found = first_new_shape(waiting, self.shape_of, known)
-        if found is None:
-            return None
-        shape, params = found
-        self.coming[actor] = shape
-        self.counters.compiled_ahead += 1
-        return params
-
     def _next_trials(self, actor: Any) -> list[Any]:
-        """The trials to give `actor`: a waiting one (preferring shapes it has compiled) and,
-        with ``--batch-trials K``, up to K - 1 more waiting ones of the same shape; else a new
+        """The trials to give `actor`: a waiting one (in the scheduler's order) and, with
+        `batch_trials` K > 1, up to K - 1 more waiting ones of its batch shape; else a new
         trial from the sampler."""
         self._asking = False
         if self.budget is not None:
             self.budget.start_taking()
-        trial = pop_waiting(self.study, order=self._affordable(self._order(actor), actor))
+        scheduler = self.scheduler
+        trial = pop_waiting(
+            self.study, order=self._take_order(actor, lambda ws: scheduler.order(actor, ws))
+        )
         if trial is None:
             if self.settings.sampler == "grid":
                 return []
@@ -326,44 +313,36 @@ class Runner:
                 return []
             self._asking = True
             return [ask_new(self.study)]  # not Study.ask: it would pop a parked trial
+        first = next(w.point for w in self._seen if w.trial_id == trial_id_of(trial))
+        seen = {w.trial_id: w for w in self._seen}
         trials = [trial]
-        if self.options.batch_trials > 1:
-            shape = self.batch_of(trial_point(self.storage.get_trial(trial_id_of(trial))))
-            if shape is not None:
-
-                def same_shape(waiting: list[Any]) -> list[Any]:
-                    return [t for t in waiting if self.batch_of(trial_point(t)) == shape]
-
-                while len(trials) < self.options.batch_trials:
-                    if self.budget is not None:
-                        self.budget.taking(trial_point(trials[-1]), self._compiled(actor))
-                    more = pop_waiting(self.study, order=self._affordable(same_shape, actor))
-                    if more is None:
-                        break
-                    trials.append(more)
+        while len(trials) <= scheduler.room(first):
+            if self.budget is not None:
+                self.budget.taking(dict(seen[trial_id_of(trials[-1])].point), self._compiled(actor))
+            more = pop_waiting(
+                self.study,
+                order=self._take_order(actor, lambda ws: scheduler.batch_mates(first, ws)),
+            )
+            if more is None:
+                break
+            trials.append(more)
+            seen.update((w.trial_id, w) for w in self._seen)
         return trials
 
     # ------------------------------------------------------------------ budget
-    def _compiled(self, actor: Any) -> set[Any]:
-        return self.compiled.get(actor, set())
+    def _compiled(self, actor: Any) -> frozenset[Any]:
+        return self.scheduler.compiled_by(actor)
 
     def _own_trials(self) -> list[int]:
         return [t for slot in self.inflight.values() for t in slot.trial_ids]
 
-    def _affordable(
-        self, order: Callable[[list[Any]], list[Any]], actor: Any
-    ) -> Callable[[list[Any]], list[Any]]:
-        """`order`, less the waiting trials the budget cannot pay for (`Budget.affordable`:
+    def _affordable(self, ordered: list[Any], actor: Any) -> list[Any]:
+        """`ordered` waiting trials less those the budget cannot pay for (`Budget.affordable`:
         they stay WAITING and are counted as skipped)."""
-        budget = self.budget
-        if budget is None:
-            return order
-
-        def affordable(waiting: list[Any]) -> list[Any]:
-            own, compiled = self._own_trials(), self._compiled(actor)
-            return budget.affordable(order(waiting), own, compiled, trial_point)
-
-        return affordable
+        if self.budget is None:
+            return ordered
+        own, compiled = self._own_trials(), self._compiled(actor)
+        return self.budget.affordable(ordered, own, compiled, trial_point)
 
     def _budget_tick(self) -> bool:
         """Read the study's cost into the budget, write the deadlines of this runner's trials
@@ -408,16 +387,13 @@ class Runner:
         slot = self.inflight.pop(ref)
         self._kill(slot.actor)
         ray.wait([ref], timeout=10)  # let the kill land: no result after ours
-        self.compiled.pop(slot.actor, None)
-        self.coming.pop(slot.actor, None)
+        self.scheduler.forget(slot.actor)
         minimize = self.study.direction.name == "MINIMIZE"
         for trial_id in slot.trial_ids:
-            trial = self._db(lambda t=trial_id: self.storage.get_trial(t), "read a trial")
+            trial = self._db(partial(self.storage.get_trial, trial_id), "read a trial")
             best, attrs = stopped_at_budget(trial, minimize=minimize)
             if self._db(
-                lambda t=trial_id, v=best, a=attrs: finish_trial(
-                    self.storage, t, TrialState.PRUNED, v, a
-                ),
+                partial(finish_trial, self.storage, trial_id, TrialState.PRUNED, best, attrs),
                 f"stop trial id {trial_id} at the budget",
             ):
                 self.counters.budget_stopped += 1
@@ -429,7 +405,7 @@ class Runner:
                 self._new_actor()
 
     def _dispatch(self, actor: Any) -> bool:
-        self._waiting_seen = []
+        self._seen = []
         trials = self._db(lambda: self._next_trials(actor), "take the next trial")
         if not trials:
             return False
@@ -437,20 +413,23 @@ class Runner:
         asked = self._asking  # a new suggestion, not a waiting trial
         for trial in trials:
             self._db(
-                lambda t=trial: record_heartbeat(self.storage, trial_id_of(t)),
+                partial(record_heartbeat, self.storage, trial_id_of(trial)),
                 f"record a heartbeat of trial {trial.number}",
             )
             try:
                 params = self._db(
-                    lambda t=trial: self.space.suggest(t),
+                    partial(self.space.suggest, trial),
                     f"record the parameters of trial {trial.number}",
                 )
             except StudyError:
                 raise
             except Exception as exc:
                 self._db(
-                    lambda t=trial, e=exc: fail_trial(
-                        self.study, trial_id_of(t), f"cannot suggest parameters: {e}"
+                    partial(
+                        fail_trial,
+                        self.study,
+                        trial_id_of(trial),
+                        f"cannot suggest parameters: {exc}",
                     ),
                     f"fail trial {trial.number}",
                 )
@@ -463,16 +442,14 @@ class Runner:
                 self.budget.started(trial_id_of(trial), params, compiled)
             ids.append(trial_id_of(trial))
             params_list.append(params)
-            shape = self.shape_of(params)
-            if shape is not None:
-                self.compiled.setdefault(actor, set()).add(shape)
-                if self.coming.get(actor) == shape:
-                    del self.coming[actor]
+            self.scheduler.given(actor, params)
         if not ids:
             self.idle.append(actor)
             return True
         if len(ids) == 1:
-            ref = actor.run.remote(ids[0], params_list[0], self._ahead(actor, set(ids)))
+            ahead = self.scheduler.ahead(actor, [w for w in self._seen if w.trial_id not in ids])
+            self.counters.compiled_ahead += ahead is not None
+            ref = actor.run.remote(ids[0], params_list[0], ahead)
         else:
             ref = actor.run_batch.remote(ids, params_list)
         self.inflight[ref] = _Slot(actor, tuple(ids), trials[0].number, time.perf_counter())
@@ -493,11 +470,10 @@ class Runner:
 
     def _worker_died(self, slot: _Slot, reason: str) -> None:
         self.counters.worker_deaths += 1
-        self.compiled.pop(slot.actor, None)
-        self.coming.pop(slot.actor, None)
+        self.scheduler.forget(slot.actor)
         why = f"worker died ({reason})"
         for trial_id in slot.trial_ids:
-            if self._db(lambda t=trial_id: self._retry_or_fail(t, why), "re-queue a trial"):
+            if self._db(partial(self._retry_or_fail, trial_id, why), "re-queue a trial"):
                 self.counters.retries += 1
 
     def _retry_or_fail(self, trial_id: int, reason: str) -> bool:
@@ -545,7 +521,7 @@ class Runner:
     def _beat(self) -> None:
         ids = [t for slot in self.inflight.values() for t in slot.trial_ids]
         for trial_id in ids:
-            self._db(lambda t=trial_id: record_heartbeat(self.storage, t), "record a heartbeat")
+            self._db(partial(record_heartbeat, self.storage, trial_id), "record a heartbeat")
 
     # ------------------------------------------------------------------ state
     def _refresh(self) -> dict[str, Any]:
@@ -721,7 +697,7 @@ class Runner:
             error = " ".join(str(exc).split("\n")[-1].split())[:300]
             for trial_id in slot.trial_ids:
                 self._db(
-                    lambda t=trial_id: self._retry_or_fail(t, f"worker error: {error}"),
+                    partial(self._retry_or_fail, trial_id, f"worker error: {error}"),
                     "re-queue a trial",
                 )
             self.idle.append(slot.actor)

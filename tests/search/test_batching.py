@@ -1,4 +1,5 @@
-"""Compile-aware scheduling and vectorized trials (search/_batching.py, ``--batch-trials``).
+"""Trial shapes (search/_batching.py) and the runner's compile-aware scheduling and vectorized
+trials end to end (the scheduler's own rules: tests/search/test_scheduler.py).
 
 The runner tests use the benchmark grid (benchmarks/tuning-grid.toml: 6 shapes x 3 learning
 rates) and a fake objective with a batch form that returns the batch size as the trial's wall
@@ -8,14 +9,13 @@ time, so each trial shows which batch it ran in.
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import optuna
 import pytest
 from optuna.trial import TrialState
 
 import spaces
-from search._batching import ShapeKeys, first_new_shape, preference_order
+from search._batching import ShapeKeys
 from search._start import start_study
 from search._worker import TrialContext, TrialOutcome
 from studies import point_key
@@ -68,33 +68,6 @@ def test_shape_keys_ignore_traced_values():
     assert batch(a) == batch({**a, "lr": 1e-2})
     assert batch(a) != batch({**a, "include_time": False})
     assert shape({"hidden": "nope"}) is None
-
-
-def test_preference_order():
-    ts = [
-        SimpleNamespace(number=i, params={}, system_attrs={"fixed_params": {"h": h}})
-        for i, h in enumerate([1, 2, 3, 1])
-    ]
-
-    def order(mine, others):
-        return [t.number for t in preference_order(ts, lambda p: p.get("h"), mine, others)]
-
-    assert order({3}, {1}) == [2, 1, 0, 3]  # mine, then nobody's, then others'
-    assert order(set(), set()) == [0, 1, 2, 3]  # oldest first
-    assert order({1}, {2, 3}) == [0, 3, 1, 2]
-    coming = [t.number for t in preference_order(ts, lambda p: p.get("h"), {1}, set(), {3})]
-    assert coming == [0, 3, 2, 1]  # compiled, then compiling ahead, then new
-
-
-def test_first_new_shape():
-    ts = [
-        SimpleNamespace(number=i, params={}, system_attrs={"fixed_params": {"h": h}})
-        for i, h in enumerate([1, 2, 3, 2])
-    ]
-    assert first_new_shape(ts, lambda p: p.get("h"), {1}) == (2, {"h": 2})
-    assert first_new_shape(ts, lambda p: p.get("h"), {1, 2}) == (3, {"h": 3})
-    assert first_new_shape(ts, lambda p: p.get("h"), {1, 2, 3}) is None
-    assert first_new_shape(ts, lambda p: None, set()) is None  # points that do not build
 
 
 def _grid_study(url: str, objective: str, **options) -> tuple[dict, list]:
