@@ -18,7 +18,7 @@ The loop, in the driver:
    `heartbeat_s` seconds, on behalf of its worker;
 4. when Ray reports a worker dead (process killed, node lost), fail its trial with the reason
    and queue a retry with the same parameters while the trial has retries left
-   (`--max-retries`), both in one transaction (`studies.fail_trial` with `requeue`), so
+   (`max_retries`), both in one transaction (`studies.fail_trial` with `requeue`), so
    no kill of the runner at any instant loses the grid point; start a new worker in its place
    (a worker that dies while starting is replaced too, at most `START_ATTEMPTS` times per
    worker asked for);
@@ -26,11 +26,11 @@ The loop, in the driver:
    period (their runner died: a `start` killed with SIGKILL); such a re-queue and a Ctrl+C
    re-queue do not use up a retry, since the trial itself did nothing wrong;
 6. stop when nothing is waiting or running and the plan is done, when the budget
-   (``--budget-hours``, below) is spent or can pay for no waiting trial, or on Ctrl+C /
+   (`budget_hours`, below) is spent or can pay for no waiting trial, or on Ctrl+C /
    SIGTERM (the running trials are stopped, failed with reason "interrupted" and re-queued, so
    none is left RUNNING and `resume` runs them again).
 
-Budgets (``--budget-hours B``), so that a study ends within a few per cent of B: the runner
+Budgets (`budget_hours` B), so that a study ends within a few per cent of B: the runner
 holds a `search._budget.Budget` and asks it, at every turn of the loop, what the study has
 spent, which waiting trials fit, which suggestions to put back, where its trials' deadlines
 lie and which trials are far past theirs; it writes the deadlines, parks the suggestions and
@@ -486,7 +486,7 @@ class Runner:
         if left > 0:
             why = f"{reason}; re-queued, {left - 1} retries left after this one"
             return fail_trial(self.study, trial_id, why, requeue=True, count=True)
-        why = f"{reason}; no retry left (--max-retries {self.settings.max_retries})"
+        why = f"{reason}; no retry left (`max_retries` = {self.settings.max_retries})"
         if fail_trial(self.study, trial_id, why):
             self._drop_checkpoint(trial)
         return False

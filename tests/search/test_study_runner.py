@@ -126,7 +126,9 @@ def test_without_retries_left_the_trial_fails_with_its_reason(sqlite_url: str) -
     study = _load(sqlite_url, name)
     assert len(study.trials) == 1
     reason = study.trials[killed].user_attrs["fail_reason"]
-    assert study.trials[killed].state == TrialState.FAIL and "no retry left" in reason
+    assert study.trials[killed].state == TrialState.FAIL
+    # the library names its argument, not the command line's flag (issue 15)
+    assert reason.endswith("; no retry left (`max_retries` = 0)") and "--" not in reason
 
 
 def test_stop_requeues_running_trials_and_resume_finishes(sqlite_url: str) -> None:
