@@ -13,6 +13,7 @@ from studies._query import (
     metric_of,
     study_counts,
     trial_device_s,
+    value_of,
 )
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def best_trials(
     records: list[dict[str, Any]] = []
     for (_, direction), pairs in sorted(groups.items()):
         sign = -1.0 if direction == "maximize" else 1.0
-        pairs.sort(key=lambda p: (sign * p[1].value, p[1].number, p[0].study_name))
+        pairs.sort(key=lambda p: (sign * value_of(p[1]), p[1].number, p[0].study_name))
         for rank, (s, t) in enumerate(pairs[:top], start=1):
             records.append({**trial_record(s, t), "rank": rank})
     return records

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from studies._errors import StudyError
-from studies._expected import ESTIMATORS, _sign, expected_best_weights
+from studies._expected import _sign, check_estimator, expected_best_weights
 
 __all__ = [
     "DEFAULT_RESAMPLES",
@@ -348,9 +348,8 @@ def _cost_to_reach_rows(hits: np.ndarray, costs: np.ndarray) -> np.ndarray:
 
 
 def _weight_columns(n: int, ks: Sequence[int], estimator: str) -> np.ndarray:
-    if estimator not in ESTIMATORS:
-        raise StudyError(f"unknown estimator {estimator!r}; allowed: {', '.join(ESTIMATORS)}")
-    return np.stack([expected_best_weights(n, int(k), estimator) for k in ks], axis=1)
+    checked = check_estimator(estimator)
+    return np.stack([expected_best_weights(n, int(k), checked) for k in ks], axis=1)
 
 
 def _float_or_nan(xs: Sequence[float | None]) -> np.ndarray:

@@ -45,7 +45,14 @@ from studies._bootstrap import (
     resample_indices,
 )
 from studies._errors import StudyError
-from studies._expected import REPORT_KS, expected_best_at_cost, expected_best_curve
+from studies._expected import (
+    REPORT_KS,
+    Direction,
+    Estimator,
+    check_estimator,
+    expected_best_at_cost,
+    expected_best_curve,
+)
 from studies._format import fmt_interval, fmt_value
 from studies._note import Verdict, update_note
 from studies._query import complete_trials, load_studies, trial_device_s, trial_sample
@@ -100,7 +107,7 @@ class _Side(NamedTuple):
     label: str
     row: dict[str, Any]
     sample: TrialSample | None  # None: no complete trial
-    idx: np.ndarray | None  # (R, N) resample indices
+    idx: np.ndarray  # (R, N) resample indices; (0, 0) without a sample
     grid: dict[str, Any] | None  # exact figures of a complete grid
 
 
@@ -180,8 +187,9 @@ def compare(
     sa, sb = resolve_study(studies, a, task), resolve_study(studies, b, task)
     if sa.study_name == sb.study_name:
         raise StudyError(f"{a!r} and {b!r} are the same study {sa.study_name!r}; pick two studies")
-    ra = study_summary(sa, estimator=estimator)
-    rb = study_summary(sb, estimator=estimator)
+    checked = check_estimator(estimator)
+    ra = study_summary(sa, estimator=checked)
+    rb = study_summary(sb, estimator=checked)
     direction, metric = ra["direction"], ra["metric"]
     if target is not None:
         _check_target(target, metric)
@@ -220,8 +228,8 @@ def compare(
             **_pair(ra["test_at_best"], rb["test_at_best"], "diff"),
             **_test_intervals(side_a, side_b, direction),
         },
-        "equal_trials": _equal_trials(side_a, side_b, direction, estimator),
-        "equal_device_hours": _equal_budget(side_a, side_b, direction, estimator),
+        "equal_trials": _equal_trials(side_a, side_b, direction, checked),
+        "equal_device_hours": _equal_budget(side_a, side_b, direction, checked),
         "target": {
             "value": goal,
             "source": "given" if target is not None else _default_rule(metric),
@@ -246,8 +254,8 @@ def compare(
     }
     if curves:
         result["curves"] = {
-            "a": _curves(side_a, goal, direction, estimator, _targets(side_a, side_b, goal)),
-            "b": _curves(side_b, goal, direction, estimator, _targets(side_a, side_b, goal)),
+            "a": _curves(side_a, goal, direction, checked, _targets(side_a, side_b, goal)),
+            "b": _curves(side_b, goal, direction, checked, _targets(side_a, side_b, goal)),
         }
     result["verdict"] = _verdict(result)
     if note:
@@ -283,13 +291,13 @@ def _side(
     rng: np.random.Generator,
     resamples: int,
     target: float | None,
-    direction: str,
+    direction: Direction,
 ) -> _Side:
     row["finished"] = _finished(row)
     sample = trial_sample(study, row["device_hours"])
     if sample is None:
         # draw nothing: B's resamples do not depend on whether A has trials
-        return _Side(label, row, None, None, None)
+        return _Side(label, row, None, np.empty((0, 0), dtype=np.intp), None)
     done = complete_trials(study)
     idx = resample_indices(len(done), resamples, rng)
     grid = None
@@ -299,7 +307,7 @@ def _side(
 
 
 def _grid_exact(
-    done: list[Any], device_hours: float, target: float | None, direction: str
+    done: list[Any], device_hours: float, target: float | None, direction: Direction
 ) -> dict[str, Any]:
     """Exact figures of a complete grid: its best and its cost to reach in random order."""
     first: dict[tuple, Any] = {}
@@ -337,7 +345,7 @@ def _interval(replicates: np.ndarray) -> list[float | None] | None:
     return None if iv is None else list(iv)
 
 
-def _test_intervals(sa: _Side, sb: _Side, direction: str) -> dict[str, Any]:
+def _test_intervals(sa: _Side, sb: _Side, direction: Direction) -> dict[str, Any]:
     out: dict[str, Any] = {"a_interval": None, "b_interval": None, "diff_interval": None}
     reps = {}
     for key, side in (("a", sa), ("b", sb)):
@@ -349,7 +357,7 @@ def _test_intervals(sa: _Side, sb: _Side, direction: str) -> dict[str, Any]:
     return out
 
 
-def _equal_trials(sa: _Side, sb: _Side, direction: str, estimator: str) -> list[dict]:
+def _equal_trials(sa: _Side, sb: _Side, direction: Direction, estimator: Estimator) -> list[dict]:
     if sa.sample is None or sb.sample is None:
         return []
     va, vb = sa.sample.values, sb.sample.values
@@ -357,9 +365,8 @@ def _equal_trials(sa: _Side, sb: _Side, direction: str, estimator: str) -> list[
     ks = sorted({k for k in REPORT_KS if k <= n} | {n})
     ea = expected_best_curve(va, ks, direction=direction, estimator=estimator)
     eb = expected_best_curve(vb, ks, direction=direction, estimator=estimator)
-    boot = dict(direction=direction, estimator=estimator)
-    reps_a = boot_expected_best(va, ks, sa.idx, **boot)
-    reps_b = boot_expected_best(vb, ks, sb.idx, **boot)
+    reps_a = boot_expected_best(va, ks, sa.idx, direction=direction, estimator=estimator)
+    reps_b = boot_expected_best(vb, ks, sb.idx, direction=direction, estimator=estimator)
     return [
         {
             "k": k,
@@ -374,7 +381,7 @@ def _equal_trials(sa: _Side, sb: _Side, direction: str, estimator: str) -> list[
     ]
 
 
-def _equal_budget(sa: _Side, sb: _Side, direction: str, estimator: str) -> list[dict]:
+def _equal_budget(sa: _Side, sb: _Side, direction: Direction, estimator: Estimator) -> list[dict]:
     ca, cb = sa.row["device_hours_per_trial"], sb.row["device_hours_per_trial"]
     if sa.sample is None or sb.sample is None or not ca or not cb:
         return []
@@ -385,18 +392,22 @@ def _equal_budget(sa: _Side, sb: _Side, direction: str, estimator: str) -> list[
     budgets = [float(x) for x in np.unique(np.geomspace(lo, hi, num=5 if hi > lo else 1))]
     ea = expected_best_at_cost(va, ca, budgets, direction=direction, estimator=estimator)
     eb = expected_best_at_cost(vb, cb, budgets, direction=direction, estimator=estimator)
-    boot = dict(direction=direction, estimator=estimator)
-    reps_a = boot_expected_best_at_cost(sa.sample, budgets, sa.idx, **boot)
-    reps_b = boot_expected_best_at_cost(sb.sample, budgets, sb.idx, **boot)
+    reps_a = boot_expected_best_at_cost(
+        sa.sample, budgets, sa.idx, direction=direction, estimator=estimator
+    )
+    reps_b = boot_expected_best_at_cost(
+        sb.sample, budgets, sb.idx, direction=direction, estimator=estimator
+    )
     rows = []
     for j, x in enumerate(budgets):
-        if ea[x] is not None and eb[x] is not None:
+        a, b = ea[x], eb[x]
+        if a is not None and b is not None:
             rows.append(
                 {
                     "device_hours": x,
-                    "a": ea[x],
-                    "b": eb[x],
-                    "diff": eb[x] - ea[x],
+                    "a": a,
+                    "b": b,
+                    "diff": b - a,
                     "a_interval": _interval(reps_a[:, j]),
                     "b_interval": _interval(reps_b[:, j]),
                     "diff_interval": _interval(reps_b[:, j] - reps_a[:, j]),
@@ -405,7 +416,9 @@ def _equal_budget(sa: _Side, sb: _Side, direction: str, estimator: str) -> list[
     return rows
 
 
-def _cost_to_reach(sa: _Side, sb: _Side, target: float | None, direction: str) -> dict[str, Any]:
+def _cost_to_reach(
+    sa: _Side, sb: _Side, target: float | None, direction: Direction
+) -> dict[str, Any]:
     """Expected device-hours to reach `target` of each study, and the ratio B/A."""
     out: dict[str, Any] = {}
     reps: dict[str, np.ndarray] = {}
@@ -468,7 +481,11 @@ def _targets(sa: _Side, sb: _Side, goal: float | None) -> list[float]:
 
 
 def _curves(
-    side: _Side, goal: float | None, direction: str, estimator: str, targets: list[float]
+    side: _Side,
+    goal: float | None,
+    direction: Direction,
+    estimator: Estimator,
+    targets: list[float],
 ) -> dict[str, Any] | None:
     """Points of the plots, with their 90 % intervals: expected best against trials and
     device-hours, and expected cost to reach against the target."""
@@ -477,12 +494,13 @@ def _curves(
     s, n = side.sample, side.sample.values.size
     # every k up to 60 trials, then 60 points evenly spaced on the plots' log axis
     ks = sorted({int(k) for k in np.geomspace(1, n, num=60).round()} if n > 60 else range(1, n + 1))
-    boot = dict(direction=direction, estimator=estimator)
-    exp = expected_best_curve(s.values, ks, **boot)
-    reps = boot_expected_best(s.values, ks, side.idx, **boot)
+    exp = expected_best_curve(s.values, ks, direction=direction, estimator=estimator)
+    reps = boot_expected_best(s.values, ks, side.idx, direction=direction, estimator=estimator)
     per_trial = float(s.costs.mean())
     budgets = [k * per_trial for k in ks]
-    reps_h = boot_expected_best_at_cost(s, budgets, side.idx, **boot)
+    reps_h = boot_expected_best_at_cost(
+        s, budgets, side.idx, direction=direction, estimator=estimator
+    )
     reach = []
     for t in targets:
         r = boot_cost_to_reach(s, t, side.idx, direction=direction)
@@ -538,7 +556,7 @@ def _pair(a: float | None, b: float | None, kind: str) -> dict[str, float | None
     return out
 
 
-def _diff_text(diff: float | None, metric: str, direction: str) -> str:
+def _diff_text(diff: float | None, metric: str, direction: Direction) -> str:
     if diff is None or math.isnan(diff):
         return "n/a"
     if metric == "accuracy":

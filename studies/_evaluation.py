@@ -15,7 +15,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from studies._errors import StudyError
-from studies._query import complete_trials, direction_of, load_studies, metric_of, reading_storage
+from studies._query import (
+    complete_trials,
+    direction_of,
+    load_studies,
+    metric_of,
+    reading_storage,
+    value_of,
+)
 
 if TYPE_CHECKING:
     from optuna.storages import BaseStorage
@@ -66,7 +73,7 @@ def evaluation_plan(storage: str | BaseStorage, study: str) -> dict[str, Any]:
             f"study {study!r} has no complete trial to evaluate; run or resume it first"
         )
     sign = -1.0 if direction_of(s) == "maximize" else 1.0
-    best = min(done, key=lambda t: (sign * t.value, t.number))
+    best = min(done, key=lambda t: (sign * value_of(t), t.number))
     ua = s.user_attrs
     return {
         "study": s.study_name,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 
@@ -35,6 +35,7 @@ __all__ = [
     "dodge_weights",
     "expected_best_weights",
     "trials_to_within",
+    "check_estimator",
 ]
 
 Direction = Literal["maximize", "minimize"]
@@ -236,6 +237,18 @@ def trials_to_within(
         if abs(best - e) <= tolerance + 1e-12:
             return k
     return len(curve)
+
+
+def check_estimator(name: str) -> Estimator:
+    """`name` as an `Estimator`, or StudyError naming the allowed ones.
+
+    Example:
+        >>> check_estimator("dodge")
+        'dodge'
+    """
+    if name not in ESTIMATORS:
+        raise StudyError(f"unknown estimator {name!r}; allowed: {', '.join(ESTIMATORS)}")
+    return cast(Estimator, name)  # one of ESTIMATORS, the values of Estimator
 
 
 def _check_k(n: int, k: int) -> None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     import optuna
@@ -104,7 +104,7 @@ def trial_id_of(trial: optuna.Trial | FrozenTrial) -> int:
 
 def rdb(storage: BaseStorage) -> RDBStorage:
     """The RDB storage under Optuna's in-process cache wrapper (`storage` itself if bare)."""
-    return getattr(storage, "_backend", storage)
+    return cast("RDBStorage", getattr(storage, "_backend", storage))
 
 
 # ------------------------------------------------------------------------- one transaction

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studies._format import fmt_interval
-from studies._query import complete_trials, direction_of, trial_sample
+from studies._query import complete_trials, direction_of, trial_sample, value_of
 
 if TYPE_CHECKING:
     import optuna
@@ -148,7 +148,8 @@ def _expected_best_figure(
             n = sample.values.size
             # the band at every k up to 60 trials, then at 60 points evenly spaced on the log axis
             band_k = sorted({int(k) for k in np.geomspace(1, n, 60).round()} if n > 60 else ks)
-            band_x = band_k if x == "trials" else [k * r["device_hours_per_trial"] for k in band_k]
+            per_k = 1.0 if x == "trials" else r["device_hours_per_trial"]
+            band_x = [k * per_k for k in band_k]
             idx = resample_indices(n, DEFAULT_RESAMPLES, np.random.default_rng(DEFAULT_SEED))
             boot = dict(direction=direction, estimator=r["estimator"])
             reps = (
@@ -157,13 +158,19 @@ def _expected_best_figure(
                 else boot_expected_best_at_cost(sample, band_x, idx, **boot)
             )
             bands = [percentile_interval(reps[:, j]) for j in range(len(band_k))]
-            lo = [scale * b[0] for b in bands]
-            hi = [scale * b[1] for b in bands]
+            lo = [_scaled(b, 0, scale) for b in bands]
+            hi = [_scaled(b, 1, scale) for b in bands]
             ax.fill_between(band_x, lo, hi, color=colour, alpha=0.2, linewidth=0)
         ax.plot(xs, ys, color=colour, marker="." if len(ks) < 30 else None, label=_label(r))
         _plotly_band(pfig, go, xs, ys, lo, hi, colour, _label(r), band_x=band_x)
     _finish_expected_best(ax, pfig, xlabel, ylabel, title, subtitle, direction)
     return _save(fig, pfig, out, stem)
+
+
+def _scaled(interval: tuple[float | None, float | None] | None, i: int, scale: float) -> float:
+    """Bound `i` of `interval` times `scale`; NaN for an unbounded bound or no interval."""
+    bound = None if interval is None else interval[i]
+    return float("nan") if bound is None else scale * bound
 
 
 def _history_figure(study: optuna.Study, out: Path) -> list[Path]:
@@ -173,7 +180,7 @@ def _history_figure(study: optuna.Study, out: Path) -> list[Path]:
     done = complete_trials(study)
     pick = max if direction_of(study) == "maximize" else min
     xs = [t.number for t in done]
-    ys = [t.value for t in done]
+    ys = [value_of(t) for t in done]
     running = [pick(ys[: i + 1]) for i in range(len(ys))]
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     ax.scatter(xs, ys, s=12, alpha=0.6, label="complete trial")

@@ -17,6 +17,7 @@ import numpy as np
 from studies._bootstrap import TrialSample
 from studies._cost import study_cost_s, trial_cost_s
 from studies._errors import StudyError
+from studies._expected import Direction
 
 if TYPE_CHECKING:
     import optuna
@@ -33,6 +34,7 @@ __all__ = [
     "study_device_s",
     "study_wall_s",
     "trial_sample",
+    "value_of",
 ]
 
 
@@ -84,15 +86,15 @@ def load_studies(
     for attr, want in (("task", task), ("model", model)):
         if want is None:
             continue
-        wanted = {w.lower() for w in ([want] if isinstance(want, str) else want)}
+        asked = {w.lower() for w in ([want] if isinstance(want, str) else want)}
         have = sorted({str(s.user_attrs.get(attr)) for s in selected if s.user_attrs.get(attr)})
-        missing = sorted(w for w in wanted if w not in {h.lower() for h in have})
+        missing = sorted(w for w in asked if w not in {h.lower() for h in have})
         if missing:
             raise StudyError(
                 f"no studies for {attr} {missing[0]!r}; {attr}s with studies: "
                 f"{', '.join(have) or 'none'}"
             )
-        selected = [s for s in selected if str(s.user_attrs.get(attr, "")).lower() in wanted]
+        selected = [s for s in selected if str(s.user_attrs.get(attr, "")).lower() in asked]
     loaded = [optuna.load_study(study_name=s.study_name, storage=st) for s in selected]
     for s in loaded:
         if len(s.directions) != 1:
@@ -110,7 +112,7 @@ def metric_of(study: optuna.Study) -> str:
     return "accuracy" if study.direction == StudyDirection.MAXIMIZE else "mse"
 
 
-def direction_of(study: optuna.Study) -> str:
+def direction_of(study: optuna.Study) -> Direction:
     """ "maximize" or "minimize"."""
     return "maximize" if metric_of(study) == "accuracy" else "minimize"
 
@@ -123,6 +125,13 @@ def complete_trials(study: optuna.Study) -> list[FrozenTrial]:
 
     trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     return [t for t in trials if t.value is not None and math.isfinite(t.value)]
+
+
+def value_of(trial: FrozenTrial) -> float:
+    """The value of a trial of `complete_trials` (each has a finite one)."""
+    if trial.value is None:
+        raise ValueError(f"trial {trial.number} has no value: not one of complete_trials")
+    return trial.value
 
 
 def trial_device_s(trial: FrozenTrial) -> float:
@@ -193,5 +202,5 @@ def trial_sample(study: optuna.Study, device_hours: float) -> TrialSample | None
         return None
     own = np.array([trial_device_s(t) / 3600 for t in done])
     share = max(0.0, device_hours - own.sum()) / len(done)
-    values = [t.value for t in done if t.value is not None]  # every one (complete_trials)
+    values = [value_of(t) for t in done]
     return TrialSample.of(values, own + share, [t.user_attrs.get("test") for t in done])

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from studies._cost import carried_s
 from studies._errors import StudyError
 from studies._expected import (
-    ESTIMATORS,
     REPORT_KS,
+    check_estimator,
     expected_best_curve,
     trials_to_within,
 )
@@ -32,6 +32,7 @@ from studies._query import (
     study_device_s,
     study_wall_s,
     trial_device_s,
+    value_of,
 )
 
 if TYPE_CHECKING:
@@ -113,15 +114,14 @@ def study_summary(
     `ssmtune evaluate` has run. With ``curve=True`` also ``curve``: the expected best for
     every k = 1..N (for plots).
     """
-    if estimator not in ESTIMATORS:
-        raise StudyError(f"unknown estimator {estimator!r}; allowed: {', '.join(ESTIMATORS)}")
+    checked = check_estimator(estimator)
     if not (isinstance(within, int | float) and within >= 0):
         raise StudyError(f"tolerance must be >= 0 (in the metric's units), got {within!r}")
     ua = study.user_attrs
     direction = direction_of(study)
     counts = study_counts(study)
     done = complete_trials(study)
-    values = [t.value for t in done]
+    values = [value_of(t) for t in done]
     device_s = study_device_s(study)
     row: dict[str, Any] = {
         "task": ua.get("task"),
@@ -151,10 +151,10 @@ def study_summary(
     }
     if done:
         sign = -1.0 if direction == "maximize" else 1.0
-        best = min(done, key=lambda t: (sign * t.value, t.number))
+        best = min(done, key=lambda t: (sign * value_of(t), t.number))
         per_trial_h = device_s / 3600 / len(done)
-        exp = expected_best_curve(values, ks, direction=direction, estimator=estimator)
-        k_within = trials_to_within(values, within, direction=direction, estimator=estimator)
+        exp = expected_best_curve(values, ks, direction=direction, estimator=checked)
+        k_within = trials_to_within(values, within, direction=direction, estimator=checked)
         row.update(
             best_trial=best.number,
             best_value=best.value,
@@ -166,11 +166,11 @@ def study_summary(
             within={
                 "tolerance": within,
                 "expected": {"trials": k_within, "device_hours": k_within * per_trial_h},
-                "observed": _observed_within(study, best.value, within, direction),
+                "observed": _observed_within(study, value_of(best), within, direction),
             },
         )
         if curve:
-            row["curve"] = expected_best_curve(values, direction=direction, estimator=estimator)
+            row["curve"] = expected_best_curve(values, direction=direction, estimator=checked)
     evaluation = ua.get("evaluation")
     if isinstance(evaluation, dict):
         row["evaluation"] = evaluation

@@ -12,6 +12,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from studies._cost import study_cost_s
+from studies._query import value_of
 from studies._settings import StudySettings
 from studies._trials import failed_by_config, superseded
 
@@ -67,7 +68,7 @@ def study_status(study: optuna.Study) -> dict[str, Any]:
     best = None
     if complete:
         pick = max if study.direction.name == "MAXIMIZE" else min
-        best = pick(complete, key=lambda t: t.value)
+        best = pick(complete, key=value_of)
     starts = [t.datetime_start for t in trials if t.datetime_start is not None]
     ends = [t.datetime_complete for t in trials if t.datetime_complete is not None]
     return {

@@ -274,13 +274,14 @@ def is_outage(exc: BaseException) -> bool:
     from sqlalchemy import exc as sa_exc
 
     seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+    link: BaseException | None = exc  # then its cause or context, down the chain
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if isinstance(link, sa_exc.OperationalError | sa_exc.InterfaceError):
             return True
-        if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        if isinstance(link, sa_exc.DBAPIError) and link.connection_invalidated:
             return True
-        exc = exc.__cause__ or exc.__context__
+        link = link.__cause__ or link.__context__
     return False
 
 

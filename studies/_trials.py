@@ -25,7 +25,7 @@ import json
 import math
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from studies import _optuna_internals as optuna_internals
@@ -153,7 +153,7 @@ def record_heartbeat(storage: BaseStorage, trial_id: int) -> None:
 
 
 def stale_trials(
-    study: optuna.Study, grace_s: float, *, exclude: set[int] = frozenset()
+    study: optuna.Study, grace_s: float, *, exclude: Collection[int] = frozenset()
 ) -> list[int]:
     """Trial ids of RUNNING trials whose heartbeat is older than `grace_s` seconds.
 
