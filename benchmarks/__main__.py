@@ -1,5 +1,5 @@
 """``python -m benchmarks [--quick] [--only NAME ...] [--out DIR]``: run the benchmarks of
-issue 7 and write their tables (JSON + markdown, named by backend and device) under
+issues 7 and 16 and write their tables (JSON + markdown, named by backend and device) under
 ``benchmarks/results/``.
 
 - ``throughput``: training steps per second and peak memory of the LinOSS paper's best
@@ -9,7 +9,14 @@ issue 7 and write their tables (JSON + markdown, named by backend and device) un
 - ``overhead``: orchestration overhead per trial against plain Optuna on SQLite, the journal
   file and PostgreSQL (`benchmarks._overhead`);
 - ``vectorized``: K = 3 learning-rate-only trials in one program against one trial
-  (`benchmarks._vectorized`).
+  (`benchmarks._vectorized`);
+- ``checkpoint``: what a trial checkpoint costs per evaluation, blocked and background
+  seconds (`benchmarks.checkpoint`, issue 16; about 10 minutes on the shared 2-core CPU,
+  mostly the training between its checkpoints).
+
+Not here, each with its own command: ``python -m benchmarks.layers`` (one layer per model x
+scan mode x length) and ``python -m benchmarks.spaces`` (two search spaces under equal budgets:
+hours).
 
 ``--quick`` runs every benchmark small (a smoke run; tables named ``...-quick``).
 """
@@ -27,6 +34,7 @@ BENCHMARKS = {
     "tuning": "benchmarks._tuning",
     "overhead": "benchmarks._overhead",
     "vectorized": "benchmarks._vectorized",
+    "checkpoint": "benchmarks.checkpoint",
 }
 
 
