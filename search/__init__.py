@@ -18,11 +18,7 @@ from search._evaluate import (
     full_protocol,
     retrain_seeds,
 )
-from search._policy import PRUNERS, SAMPLERS, make_pruner, make_sampler, study_policy
-from search._ray import ray_session, start_local_ray
-from search._request import Execution, StudyRequest, plan_study
-from search._start import resume_study, start_study
-from search._worker import (
+from search._objective import (
     DEFAULT_OBJECTIVE,
     TrialContext,
     TrialOutcome,
@@ -30,6 +26,10 @@ from search._worker import (
     load_objective,
     train_objective,
 )
+from search._policy import PRUNERS, SAMPLERS, make_pruner, make_sampler, study_policy
+from search._ray import ray_session, start_local_ray
+from search._request import Execution, StudyRequest, plan_study
+from search._start import resume_study, start_study
 
 __all__ = [
     "StudyRequest",

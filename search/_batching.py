@@ -16,7 +16,7 @@ must also agree on the time channel: their *batch shape* is `models.batch_key`.
 - Vectorized trials (`batch_trials` K): up to K waiting trials of one batch shape go to one
   worker together and train in one vmapped program (`models.train_batch`); each stays its
   own Optuna trial with its own reports, pruning and share of the cost (the objective's batch
-  form, `search._worker.train_objective_batch`).
+  form, `search._objective.train_objective_batch`).
 
 This module imports nothing of the scheduler or the worker.
 """

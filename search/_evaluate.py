@@ -4,7 +4,7 @@ The benchmark reports mean ± std of the test metric of the best config retraine
 seeds, each its own split and initialisation (`studies.EVALUATION_SEEDS`). `studies` says
 what to retrain (`studies.evaluation_plan`) and stores the result
 (`studies.store_evaluation`); the retraining is here, on Ray, through the study's objective
-(`search._worker.load_objective`), with the resources its workers had.
+(`search._objective.load_objective`), with the resources its workers had.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from search._objective import DEFAULT_OBJECTIVE, TrialContext, WorkerSpec, load_objective
 from search._ray import ray_session, worker_env
-from search._worker import DEFAULT_OBJECTIVE, TrialContext, WorkerSpec, load_objective
 from studies import StudyError
 
 __all__ = [
@@ -125,7 +125,7 @@ def retrain_seeds(
 
     Each seed trains on a Ray actor of the cluster the study ran on (``$RAY_ADDRESS``, else a
     private local Ray, as a study's run), with the resources the study's workers had, through
-    the objective (default `search._worker.train_objective`, `models.train`) under
+    the objective (default `search._objective.train_objective`, `models.train`) under
     `plan['protocol']`, with the seed's own split and initialisation. At most `workers` seeds
     train at once (Ray's `ActorPool` hands the seeds to that many actors).
 

@@ -104,7 +104,7 @@ class Execution:
         batch_trials: up to this many waiting trials of one shape train together in one
             vmapped program (`search._batching`).
         compile_ahead: a worker compiles the next waiting shape while it trains.
-        objective: ``module:function`` replacing the training (`search._worker`).
+        objective: ``module:function`` replacing the training (`search._objective`).
         ray_address: the Ray cluster (None: ``$RAY_ADDRESS``, else a private local Ray).
 
     Raises:

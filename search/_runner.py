@@ -66,9 +66,10 @@ from typing import Any
 
 from search._batching import ShapeKeys
 from search._budget import Budget, Deadline, PointUnits, stopped_at_budget
+from search._objective import WorkerSpec
 from search._ray import worker_env
 from search._scheduler import Scheduler, Waiting
-from search._worker import BUDGET_REASON, STOP_AT_ATTR, TrialWorker, WorkerSpec
+from search._worker import BUDGET_REASON, STOP_AT_ATTR, TrialWorker
 from studies import (
     StudyError,
     StudySettings,

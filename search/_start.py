@@ -16,11 +16,11 @@ from typing import Any
 
 from search._budget import check_new_budget
 from search._checkpoints import check_shared, remote_nodes, resolve_checkpoint_dir
+from search._objective import DEFAULT_OBJECTIVE, WorkerSpec
 from search._policy import study_policy
 from search._ray import cluster_is_local, is_remote_address, ray_session
 from search._request import Execution, StudyRequest, plan_study
 from search._runner import Runner, RunOptions, default_workers, heartbeat_seconds
-from search._worker import DEFAULT_OBJECTIVE, WorkerSpec
 from studies import (
     Pruner,
     Sampler,

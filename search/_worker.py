@@ -19,8 +19,8 @@ as a pruner would tell it; the trial is then stored PRUNED with its best validat
 test metric at that evaluation and the user attribute ``stopped_reason = "budget"``.
 
 Checkpoints (``--checkpoint-dir``, `search._checkpoints`): the worker gives each trial the
-folder of its retry chain (`TrialContext.checkpoint`); `train_objective` trains with it, so a
-trial writes its state at every evaluation and a retry of a killed trial continues from the
+folder of its retry chain (`TrialContext.checkpoint`); the default objective trains with it,
+so a trial writes its state at every evaluation and a retry of a killed trial continues from the
 latest one. What the trial found there is written on it at once (user attributes
 ``resumed_from_step``, or ``checkpoint_refused`` with the reason a checkpoint was not used). A
 resumed trial's ``wall_s`` and ``device_s`` include the time its killed runs spent to reach
@@ -29,13 +29,12 @@ the checkpoint (``carried_s`` device-seconds, which the killed trials count too:
 trial's result; a trial the runner gave up meanwhile keeps it for its retry. Vectorized trials
 (``--batch-trials``) write no checkpoints: a retry of one starts from step 0.
 
-The objective is pluggable: ``module:function`` with the signature of `train_objective`
-(tests swap in a fake that sleeps and returns a number).
+What a worker trains is the study's objective (`search._objective`: ``module:function``,
+by default `search._objective.train_objective` over `models.train`).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
 import os
@@ -43,229 +42,26 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = [
-    "WorkerSpec",
-    "TrialContext",
-    "TrialOutcome",
-    "TrialWorker",
-    "train_objective",
-    "load_objective",
-    "DEFAULT_OBJECTIVE",
-    "STOP_AT_ATTR",
-    "BUDGET_REASON",
-]
+from search._objective import (
+    TrialContext,
+    TrialOutcome,
+    WorkerSpec,
+    load_objective,
+    objective_form,
+)
+
+__all__ = ["TrialWorker", "STOP_AT_ATTR", "BUDGET_REASON"]
 
 _log = logging.getLogger(__name__)
-_CACHE_LOCK = threading.Lock()
 
-#: The objective of real studies.
-DEFAULT_OBJECTIVE = "search._worker:train_objective"
 #: System attribute of a running trial: the wall-clock time (`time.time`) at which it must stop
 #: for the study's budget (written by the runner, read by the worker at every evaluation).
 STOP_AT_ATTR = "ssmtune:stop_at"
 #: The `stopped_reason` user attribute of a trial stopped at the study's budget.
 BUDGET_REASON = "budget"
-
-
-@dataclass(frozen=True)
-class WorkerSpec:
-    """What a worker needs to know; sent once, when the worker starts.
-
-    Attributes:
-        storage_url: the study's storage (with its password: workers connect to it).
-        study_name: the study.
-        task: task name; seed: the study's seed (data split and initialisation).
-        space: space name or TOML path.
-        protocol: max_steps, eval_every, patience (override the space's training options).
-        pruner: the study's pruner name.
-        objective: ``module:function`` of the objective.
-        device_share: GPUs per trial (0 on CPU): a trial's cost is `device_factor` of it
-            (the share of a fractional GPU) x its wall time.
-        budgeted: the study has a budget: read the trial's deadline (`STOP_AT_ATTR`) at
-            every evaluation.
-        checkpoint_dir: the study's checkpoint folder (`search._checkpoints`); None: trials
-            write no checkpoints.
-    """
-
-    storage_url: str
-    study_name: str
-    task: str
-    seed: int
-    space: str
-    protocol: dict[str, int]
-    pruner: str = "none"
-    objective: str = DEFAULT_OBJECTIVE
-    device_share: float = 0.0
-    budgeted: bool = False
-    checkpoint_dir: str | None = None
-
-
-@dataclass(frozen=True)
-class TrialOutcome:
-    """What an objective returns for one trial (a subset of `models.TrainResult`)."""
-
-    val: float | None
-    test: float | None = None
-    status: str = "ok"
-    steps: int = 0
-    compile_s: float = 0.0
-    device: str = "cpu"
-    device_count: int = 1
-    peak_mem: int | None = None
-    diverged_step: int | None = None
-    wall_s: float | None = None  # the trial's share of a batch's wall time (None: measured)
-
-
-@dataclass
-class TrialContext:
-    """What the objective of one trial gets besides its parameters.
-
-    Attributes:
-        spec: the worker's spec.
-        report: ``report(step, val) -> bool``: record the validation metric of an evaluation;
-            True means the pruner asks to stop.
-        cache: the worker's cache, kept across trials (the data lives here).
-        checkpoint_folder: where the trial keeps its latest checkpoint; None: nowhere.
-        on_resume: told what the trial found there (a `models.Resume`).
-    """
-
-    spec: WorkerSpec
-    report: Callable[[int, float], bool]
-    cache: dict[str, Any] = field(default_factory=dict)
-    checkpoint_folder: Path | None = None
-    on_resume: Callable[[Any], None] | None = None
-
-    def checkpoint(self) -> Any:
-        """The trial's `models.Checkpoint` for `models.train`, or None when it has no folder."""
-        if self.checkpoint_folder is None:
-            return None
-        import models
-
-        return models.Checkpoint(self.checkpoint_folder, on_resume=self.on_resume)
-
-    def dataset(self) -> Any:
-        """The task's data for the study's seed, loaded once per worker."""
-        import tasks
-
-        return self._once(
-            ("data", self.spec.task, self.spec.seed),
-            tasks.load,
-            self.spec.task,
-            seed=self.spec.seed,
-        )
-
-    def space(self) -> Any:
-        """The study's search space, loaded once per worker."""
-        import spaces
-
-        return self._once(("space", self.spec.space), spaces.get, self.spec.space)
-
-    def _once(self, key: Any, load: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        with _CACHE_LOCK:  # a trial and the compile-ahead thread may ask at the same time
-            if key not in self.cache:
-                self.cache[key] = load(*args, **kwargs)
-            return self.cache[key]
-
-
-def train_objective(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
-    """Train the config of `params` with `models.train` and return its outcome."""
-    import models
-
-    data = ctx.dataset()
-    config, options = ctx.space().to_config(params, task_info=data.info)
-    options = options.replace(**ctx.spec.protocol)
-    result = models.train(
-        config,
-        data,
-        options,
-        seed=ctx.spec.seed,
-        callback=ctx.report,
-        checkpoint=ctx.checkpoint(),
-    )
-    return TrialOutcome(
-        val=result.val,
-        test=result.test,
-        status=result.status,
-        steps=result.steps,
-        compile_s=result.compile_s,
-        device=result.device,
-        device_count=result.device_count,
-        peak_mem=result.peak_mem,
-        diverged_step=result.diverged_step,
-    )
-
-
-def train_objective_precompile(params: dict[str, Any], ctx: TrialContext) -> float:
-    """Compile what `train_objective` will need for `params` (`models.precompile`), without
-    training: the worker runs it in the background for the next shape (``--compile-ahead``).
-    Returns the seconds spent compiling."""
-    import models
-
-    data = ctx.dataset()
-    config, options = ctx.space().to_config(params, task_info=data.info)
-    options = options.replace(**ctx.spec.protocol)
-    return models.precompile(config, data, options, seed=ctx.spec.seed)
-
-
-def train_objective_batch(
-    params_list: list[dict[str, Any]], ctxs: list[TrialContext]
-) -> list[TrialOutcome]:
-    """The batch form of `train_objective` (``--batch-trials``): the trials of `params_list`
-    (one batch shape, `search._batching`) trained together in one vmapped program with
-    `models.train_batch`.
-
-    The same data, space, protocol and seed as `train_objective`, one `TrialContext` (its own
-    report/prune callback) per trial; each outcome carries the trial's share of the wall time.
-    """
-    import models
-
-    ctx0 = ctxs[0]
-    data = ctx0.dataset()
-    space = ctx0.space()
-    configs, options = [], []
-    for params in params_list:
-        config, opts = space.to_config(params, task_info=data.info)
-        configs.append(config)
-        options.append(opts.replace(**ctx0.spec.protocol))
-    results = models.train_batch(
-        configs,
-        data,
-        options,
-        seeds=[ctx0.spec.seed] * len(configs),
-        callbacks=[ctx.report for ctx in ctxs],
-    )
-    return [
-        TrialOutcome(
-            val=r.val,
-            test=r.test,
-            status=r.status,
-            steps=r.steps,
-            compile_s=r.compile_s,
-            device=r.device,
-            device_count=r.device_count,
-            peak_mem=r.peak_mem,
-            diverged_step=r.diverged_step,
-            wall_s=r.wall_s,
-        )
-        for r in results
-    ]
-
-
-def load_objective(path: str) -> Callable[[dict[str, Any], TrialContext], TrialOutcome]:
-    """The objective named by `path`, ``module:function`` (e.g. `DEFAULT_OBJECTIVE`)."""
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def _load_form(path: str, form: str) -> Callable[..., Any] | None:
-    """A form of the objective (``module:function_<form>``: ``batch``, ``precompile``), None
-    when it has none."""
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), f"{name}_{form}", None)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -279,7 +75,7 @@ class TrialWorker:
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
         self.cache: dict[str, Any] = {}
-        self._study = None
+        self._study: Any = None
         self.node = socket.gethostname()
         self._unreported: dict[int, Callable[[], None]] = {}
         self._best: dict[int, float] = {}  # best validation reported, per trial
@@ -342,7 +138,7 @@ class TrialWorker:
         An objective without a batch form runs the trials one after the other."""
         from optuna.trial import TrialState
 
-        batch = _load_form(self.spec.objective, "batch")
+        batch = objective_form(self.spec.objective, "batch")
         if batch is None or len(trial_ids) == 1:
             return [self.run(t, p) for t, p in zip(trial_ids, params_list, strict=True)]
         ctxs = [self._claim(t) for t in trial_ids]
@@ -364,7 +160,7 @@ class TrialWorker:
     def _compile_ahead(self, params: dict[str, Any], ctx: TrialContext) -> None:
         """Start compiling the model of `params` in a background thread. A failure there is
         only logged: the trial itself will fail (or compile) when it runs."""
-        precompile = _load_form(self.spec.objective, "precompile")
+        precompile = objective_form(self.spec.objective, "precompile")
         if precompile is None:
             return
 

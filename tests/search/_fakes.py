@@ -1,6 +1,6 @@
 """Fake objectives for the runner's tests: they sleep instead of training.
 
-Workers import them by ``module:function`` (`search._worker.WorkerSpec.objective`); the value
+Workers import them by ``module:function`` (`search._objective.WorkerSpec.objective`); the value
 is a deterministic function of the point, so the best trial is known in advance.
 """
 
@@ -11,7 +11,8 @@ import signal
 import time
 from typing import Any
 
-from search._worker import TrialContext, TrialOutcome, TrialWorker, WorkerSpec
+from search._objective import TrialContext, TrialOutcome, WorkerSpec
+from search._worker import TrialWorker
 
 
 def value_of(params: dict[str, Any]) -> float:
@@ -152,9 +153,9 @@ def slows_down(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
 
 
 def _training(params: dict[str, Any], ctx: TrialContext, after_report: Any) -> TrialOutcome:
-    """`search._worker.train_objective` (real training, with the trial's checkpoints), with
+    """`search._objective.train_objective` (real training, with the trial's checkpoints), with
     ``after_report(n)`` called after the trial's n-th report of this attempt."""
-    from search._worker import train_objective
+    from search._objective import train_objective
 
     inner, count = ctx.report, [0]
 

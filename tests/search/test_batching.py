@@ -16,8 +16,8 @@ from optuna.trial import TrialState
 
 import spaces
 from search._batching import ShapeKeys
+from search._objective import TrialContext, TrialOutcome
 from search._start import start_study
-from search._worker import TrialContext, TrialOutcome
 from studies import point_key
 
 GRID_TOML = str(Path(__file__).parents[2] / "benchmarks" / "tuning-grid.toml")
