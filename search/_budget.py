@@ -173,22 +173,36 @@ def stopped_at_budget(
 ) -> tuple[float | None, dict[str, Any]]:
     """The value and user attributes of a running trial the runner stops at the budget:
     the best validation it reported (None if none), its wall time and cost so far, the
-    steps it reported up to, no test metric and ``stopped_reason = "budget"``."""
-    from search._worker import BUDGET_REASON
+    steps it reported up to, no test metric and ``stopped_reason = "budget"``. A trial
+    resumed from a checkpoint is charged its killed runs' seconds to it as well
+    (`RESUMED_SPENT_ATTR`), as its worker would have charged them (`CARRIED_ATTR`)."""
+    from search._worker import BUDGET_REASON, RESUMED_SPENT_ATTR
+    from studies import CARRIED_ATTR, DEVICES_ATTR
 
     reported = {s: v for s, v in trial.intermediate_values.items() if math.isfinite(v)}
     better = min if minimize else max
     best = better(reported.values()) if reported else None
-    attrs = {
-        "wall_s": trial_wall_s(trial, now),
-        "device_s": trial_cost_s(trial, now),
+    carried, devices = (trial.user_attrs.get(k) for k in (RESUMED_SPENT_ATTR, DEVICES_ATTR))
+    carried = float(carried) if _positive(carried) else 0.0
+    devices = float(devices) if _positive(devices) or devices == 0 else 1.0  # as studies
+    attrs: dict[str, Any] = {
+        "wall_s": trial_wall_s(trial, now) + carried,
+        "device_s": trial_cost_s(trial, now) + devices * carried,
         "compile_s": 0.0,
         "steps": max(reported, default=0),
         "status": "pruned",
         "test": None,
         "stopped_reason": BUDGET_REASON,
     }
+    if carried > 0:
+        attrs[CARRIED_ATTR] = devices * carried
     return best, attrs
+
+
+def _positive(value: Any) -> bool:
+    """A finite number > 0 (a user attribute read back from the study)."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return number and math.isfinite(value) and value > 0
 
 
 def check_new_budget(budget_hours: Any, spent_hours: float, *, name: str) -> None:

@@ -62,6 +62,9 @@ _log = logging.getLogger(__name__)
 STOP_AT_ATTR = "ssmtune:stop_at"
 #: The `stopped_reason` user attribute of a trial stopped at the study's budget.
 BUDGET_REASON = "budget"
+#: User attribute of a resumed trial, written when it starts: the wall seconds its killed
+#: runs spent up to the checkpoint (what a runner stopping it at the budget charges it too).
+RESUMED_SPENT_ATTR = "resumed_spent_s"
 
 
 def _one_line(exc: BaseException) -> str:
@@ -238,6 +241,7 @@ class TrialWorker:
             if found.step is not None:
                 self._carried[trial_id] = float(found.spent_s)
                 attrs["resumed_from_step"] = int(found.step)
+                attrs[RESUMED_SPENT_ATTR] = float(found.spent_s)
             if found.reason is not None:
                 attrs["checkpoint_refused"] = found.reason
             if attrs:

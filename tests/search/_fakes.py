@@ -169,13 +169,54 @@ def _training(params: dict[str, Any], ctx: TrialContext, after_report: Any) -> T
     return train_objective(params, ctx)
 
 
+def _checkpoint_on_disk(ctx: TrialContext, step: int) -> None:
+    """Wait (at most 120 s) until the trial's checkpoint of `step` is on disk (it is written
+    in the background, `models/_checkpoint.py`)."""
+    import models
+
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        latest = models.latest_checkpoint(ctx.checkpoint_folder) if ctx.checkpoint_folder else None
+        if latest is not None and latest.name == f"step-{step:012d}":
+            return
+        time.sleep(0.05)
+
+
 def trains_dies_once(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
     """Trains for real; the first attempt in a study kills its worker process (SIGKILL) right
-    after its second evaluation is reported (its checkpoint is written before the report)."""
+    after its second evaluation is reported, once that evaluation's checkpoint is on disk."""
     marker = _markers(ctx.spec) + ".trained-died"
 
     def die(n: int) -> None:
         if n == 2 and _first(marker):
+            _checkpoint_on_disk(ctx, 20)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return _training(params, ctx, die)
+
+
+def trains_dies_before_its_write_lands(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
+    """Trains for real; in the first attempt in a study the background write of the
+    checkpoint of step 20 is held, and the worker process is SIGKILLed right after that
+    evaluation is reported: the checkpoint of step 10 is the latest on disk."""
+    import threading
+
+    from models import _checkpoint
+
+    marker = _markers(ctx.spec) + ".died-before-write"
+    first = _first(marker)
+    if first:
+        real, never = _checkpoint.write_checkpoint, threading.Event()
+
+        def held(folder: Any, tree: Any, identity: Any, state: Any) -> int:
+            if state.step == 20:
+                never.wait()
+            return real(folder, tree, identity, state)
+
+        _checkpoint.write_checkpoint = held  # this process dies in this attempt
+
+    def die(n: int) -> None:
+        if n == 2 and first:
             os.kill(os.getpid(), signal.SIGKILL)
 
     return _training(params, ctx, die)

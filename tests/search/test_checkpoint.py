@@ -106,6 +106,41 @@ def test_a_worker_killed_after_the_second_evaluation_costs_nothing_but_its_steps
     assert not (root / name).exists()
 
 
+@pytest.mark.usefixtures("ray_local")
+def test_a_worker_killed_before_its_checkpoint_landed_repeats_that_evaluation(
+    sqlite_url: str,
+) -> None:
+    """The checkpoint of an evaluation is written in the background and may land after the
+    evaluation's report. The worker dies (SIGKILL) after reporting step 20 while that
+    checkpoint is still being written: the retry continues from step 10, reports step 20 on
+    its own trial (no clash with the killed trial's report of it) with the same value, and
+    its result and history are those of a run never interrupted."""
+    from search._start import start_study
+
+    name = "killed-before-write"
+    summary = start_study(
+        task="basicmotions", space=SPACE, storage=sqlite_url, name=name, workers=1, n_trials=1,
+        objective="tests.search._fakes:trains_dies_before_its_write_lands", **PROTOCOL,
+    )  # fmt: skip
+    assert summary["worker_deaths"] == 1 and summary["n_complete"] == 1
+    study = optuna.load_study(study_name=name, storage=sqlite_url)
+    killed, retry = _chain(study)
+    assert sorted(killed.intermediate_values) == [10, 20]
+    assert retry.user_attrs["resumed_from_step"] == 10
+    assert sorted(retry.intermediate_values) == [20, 30, 40]
+    assert retry.intermediate_values[20] == killed.intermediate_values[20]
+
+    ref = _uninterrupted(study, retry.params)
+    assert retry.value == ref.val and retry.user_attrs["test"] == ref.test
+    assert sorted({**killed.intermediate_values, **retry.intermediate_values}.items()) == (
+        ref.history
+    )
+    assert 0 < retry.user_attrs[CARRIED_ATTR] < retry.user_attrs["device_s"]
+    # written when the retry started, for a runner that would stop it at the budget (1 device)
+    assert retry.user_attrs["resumed_spent_s"] == retry.user_attrs[CARRIED_ATTR]
+    assert not (default_checkpoint_dir(sqlite_url) / name).exists()
+
+
 def test_resume_after_the_driver_was_killed_continues_from_the_checkpoints(
     sqlite_url: str, tmp_path: Path
 ) -> None:
@@ -191,3 +226,42 @@ def test_retries_share_the_folder_of_their_first_trial(tmp_path: Path) -> None:
     first = trial_folder(tmp_path, "a/b", T(number=4, system_attrs={}))
     retry = trial_folder(tmp_path, "a/b", T(number=9, system_attrs={"failed_trial": 4}))
     assert first == retry == tmp_path / "a_b" / "trial-4"
+
+
+# ---------------------------------------------------------------------- cost of a resumed trial
+def test_a_resumed_trial_stopped_at_the_budget_is_charged_its_carried_time_either_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A trial resumed from a checkpoint (its killed runs spent 30 wall-s to it), on half a
+    GPU, stopped at the budget after 10 s of its own: the runner's stop path
+    (`stopped_at_budget`, from what the worker wrote when the trial started) charges it what
+    the worker's own path (`TrialWorker._record`) does: 40 wall-s, 20 device-s of which 15
+    carried; a trial not resumed carries nothing."""
+    from datetime import datetime, timedelta
+    from types import SimpleNamespace
+
+    from search._budget import stopped_at_budget
+    from search._worker import RESUMED_SPENT_ATTR, TrialOutcome, TrialWorker, WorkerSpec
+    from studies import DEVICES_ATTR
+
+    spec = WorkerSpec(storage_url="sqlite:///unused.db", study_name="s", task="basicmotions",
+                      seed=0, space=SPACE, protocol={}, device_share=0.5)  # fmt: skip
+    worker = TrialWorker(spec)
+    monkeypatch.setattr(worker, "_finish", lambda trial_id, state, value, attrs, reason=None: attrs)
+    worker._carried[7], worker._over_budget = 30.0, {7}
+    by_worker = worker._record(7, TrialOutcome(val=0.6, status="pruned", steps=30), wall=10.0)
+
+    def running(**attrs: float) -> SimpleNamespace:
+        return SimpleNamespace(
+            state=TrialState.RUNNING, user_attrs={DEVICES_ATTR: 0.5, **attrs},
+            datetime_start=datetime.now() - timedelta(seconds=10), datetime_complete=None,
+            intermediate_values={20: 0.5, 30: 0.6},
+        )  # fmt: skip
+
+    _, by_runner = stopped_at_budget(running(**{RESUMED_SPENT_ATTR: 30.0}), minimize=False)
+    assert by_runner[CARRIED_ATTR] == by_worker[CARRIED_ATTR] == 15.0
+    for key, value in (("wall_s", 40.0), ("device_s", 20.0)):
+        assert by_runner[key] == pytest.approx(by_worker[key], abs=0.05) == value
+    assert by_runner["stopped_reason"] == by_worker["stopped_reason"] == "budget"
+    _, fresh = stopped_at_budget(running(), minimize=False)
+    assert CARRIED_ATTR not in fresh and fresh["device_s"] == pytest.approx(5.0, abs=0.05)
