@@ -32,6 +32,7 @@ __all__ = [
     "trial_folder",
     "study_folder",
     "remove_study_folder",
+    "drop_trial_checkpoint",
     "remote_nodes",
     "check_shared",
     "NETWORK_FILESYSTEMS",
@@ -106,6 +107,15 @@ def trial_folder(root: str | os.PathLike, study_name: str, trial: Any) -> Path:
 def remove_study_folder(root: str | os.PathLike, study_name: str) -> None:
     """Remove what is left of a study's checkpoints (its trials have all finished)."""
     shutil.rmtree(study_folder(root, study_name), ignore_errors=True)
+
+
+def drop_trial_checkpoint(root: str | os.PathLike | None, study_name: str, trial: Any) -> None:
+    """Delete the checkpoint folder of a trial that has finished for good (failed with no
+    retry left, stopped at the budget); nothing for a study without checkpoints (`root` None)."""
+    if root is not None:
+        import models
+
+        models.delete_checkpoints(trial_folder(root, study_name, trial))
 
 
 def _filesystem_type(path: Path) -> str | None:

@@ -65,25 +65,24 @@ from functools import partial
 from typing import Any
 
 from search._batching import ShapeKeys
-from search._budget import Budget, Deadline, PointUnits, stopped_at_budget
+from search._budget import Budget
+from search._budget_actions import BudgetActions, runner_budget
+from search._checkpoints import drop_trial_checkpoint
+from search._faults import Faults
 from search._objective import WorkerSpec
 from search._ray import worker_env
+from search._ray_health import RayWatch
 from search._scheduler import Scheduler, Waiting
-from search._worker import BUDGET_REASON, STOP_AT_ATTR, TrialWorker
+from search._worker import BUDGET_REASON, TrialWorker
 from studies import (
     StudyError,
     StudySettings,
     ask_new,
     count_originals,
-    device_factor,
     fail_trial,
-    finish_trial,
     pop_waiting,
     record_heartbeat,
-    retries_of,
     retrying,
-    set_trial_attrs,
-    stale_trials,
     storage_of,
     study_status,
     trial_id_of,
@@ -92,17 +91,12 @@ from studies import (
 
 __all__ = ["RunOptions", "Runner", "heartbeat_seconds"]
 
-#: Largest finite space whose points are all costed to find its cheapest one (budgets).
-CHEAPEST_SCAN = 100_000
-
 #: Default seconds between two heartbeats of a trial in flight; a trial is stale after
 #: `GRACE_BEATS` missed beats. ``$SSMTUNE_HEARTBEAT_S`` overrides it (tests use 1).
 HEARTBEAT_S = 5
 GRACE_BEATS = 6
 #: Times a worker that died while starting is replaced, per worker asked for.
 START_ATTEMPTS = 3
-#: Seconds a Ray cluster the run connected to may be unreachable before the run ends.
-RAY_LOSS_S = 60.0
 
 _log = logging.getLogger(__name__)
 
@@ -203,10 +197,16 @@ class Runner:
         self.idle: list[Any] = []
         self.actors: list[Any] = []
         self.stopped_by: str | None = None
-        self._status: dict[str, Any] = {}
-        self._cost_h = 0.0
         self._t0 = time.perf_counter()
-        self._ray_lost_since: float | None = None
+        self.ray_watch = RayWatch(spec.study_name)  # Ray's health (search._ray_health)
+        drop = partial(drop_trial_checkpoint, spec.checkpoint_dir, spec.study_name)
+        self.faults = Faults(  # failing and re-queuing trials (search._faults)
+            study,
+            max_retries=settings.max_retries,
+            grace_s=self.grace_s,
+            db=self._db,
+            drop_checkpoint=drop,
+        )
         # compile-aware scheduling: the shapes each worker has been given (search._scheduler)
         self.shape_of = ShapeKeys(space, spec.task, spec.protocol)
         self.scheduler = Scheduler(
@@ -217,17 +217,12 @@ class Runner:
         )
         self._seen: list[Waiting] = []  # the waiting trials at the last take
         self._asking = False  # the trials being taken are a new suggestion
-        # the budget (see the module docstring); None without one
-        self.budget: Budget | None = None
-        if settings.budget_hours is not None:
-            units = PointUnits(space, spec.task)
-            self.budget = Budget(
-                float(settings.budget_hours) * 3600.0,
-                steps=int(spec.protocol.get("max_steps", 1)),
-                units=units,
-                shape_of=self.shape_of,
-                devices=device_factor(spec.device_share),
-                cheapest=_cheapest_point(space, units),
+        # the budget (see the module docstring) and its actions; None without one
+        self.budget: Budget | None = runner_budget(settings, space, spec, self.shape_of)
+        self.budget_actions: BudgetActions | None = None
+        if self.budget is not None:
+            self.budget_actions = BudgetActions(
+                self.budget, study, db=self._db, drop_checkpoint=drop
             )
 
     # ------------------------------------------------------------------ workers
@@ -347,63 +342,31 @@ class Runner:
 
     def _budget_tick(self) -> bool:
         """Read the study's cost into the budget, write the deadlines of this runner's trials
-        that moved and stop those far past theirs; return whether the budget is spent. Does
-        nothing without a budget."""
-        budget = self.budget
-        if budget is None:
+        that moved and stop those far past theirs (`BudgetActions.look`); return whether the
+        budget is spent. Does nothing without a budget."""
+        if self.budget_actions is None:
             return False
-        trials = self._db(lambda: self.study.get_trials(deepcopy=False), "read the trials")
-        spent = budget.look(trials, set(self._own_trials()))
-        self._cost_h = budget.spent_s / 3600.0
-        for deadline in budget.deadlines(self._own_trials(), time.time()):
-            self._write_deadline(deadline)
         slots = {ref: slot.trial_ids for ref, slot in self.inflight.items()}
-        for ref in budget.overdue(slots, time.time()):
+        spent, overdue = self.budget_actions.look(self._own_trials(), slots)
+        for ref in overdue:
             self._stop_slot(ref)
         return spent
 
-    def _write_deadline(self, deadline: Deadline) -> None:
-        """Write a trial's deadline (`STOP_AT_ATTR`) and, with its first, its prediction."""
-        trial_id = deadline.trial_id
-        attrs: dict[str, Any] = {}
-        if deadline.predicted_s is not None:
-            attrs["predicted_s"] = deadline.predicted_s
-        try:
-            self._db(
-                lambda: set_trial_attrs(
-                    self.storage, trial_id, attrs, {STOP_AT_ATTR: deadline.stop_at}
-                ),
-                f"write the deadline of trial id {trial_id}",
-            )
-        except Exception as exc:  # the trial has just finished: nothing to move
-            import optuna
-
-            if not isinstance(exc, optuna.exceptions.UpdateFinishedTrialError):
-                raise
-
     def _stop_slot(self, ref: Any) -> None:
+        """Kill a worker whose trials are far past their deadlines and stop its trials at the
+        budget (`BudgetActions.stop`); start a new worker while budget remains."""
         import ray
-        from optuna.trial import TrialState
 
+        assert self.budget is not None and self.budget_actions is not None
         slot = self.inflight.pop(ref)
         self._kill(slot.actor)
         ray.wait([ref], timeout=10)  # let the kill land: no result after ours
         self.scheduler.forget(slot.actor)
-        minimize = self.study.direction.name == "MINIMIZE"
-        for trial_id in slot.trial_ids:
-            trial = self._db(partial(self.storage.get_trial, trial_id), "read a trial")
-            best, attrs = stopped_at_budget(trial, minimize=minimize)
-            if self._db(
-                partial(finish_trial, self.storage, trial_id, TrialState.PRUNED, best, attrs),
-                f"stop trial id {trial_id} at the budget",
-            ):
-                self.counters.budget_stopped += 1
-                self._drop_checkpoint(trial)
+        self.counters.budget_stopped += self.budget_actions.stop(slot.trial_ids)
         self.counters.finished += len(slot.trial_ids)
-        if self.budget is not None:
-            self.budget.ended(slot.trial_ids)
-            if self.budget.remaining_s > 0:
-                self._new_actor()
+        self.budget.ended(slot.trial_ids)
+        if self.budget.remaining_s > 0:
+            self._new_actor()
 
     def _dispatch(self, actor: Any) -> bool:
         self._seen = []
@@ -435,10 +398,10 @@ class Runner:
                     f"fail trial {trial.number}",
                 )
                 continue
-            if self.budget is not None:
+            if self.budget is not None and self.budget_actions is not None:
                 own, compiled = self._own_trials(), self._compiled(actor)
                 if asked and not self.budget.fits(params, own, compiled):
-                    self._park(trial)
+                    self.budget_actions.park(trial)
                     continue
                 self.budget.started(trial_id_of(trial), params, compiled)
             ids.append(trial_id_of(trial))
@@ -457,68 +420,6 @@ class Runner:
         self.counters.dispatched += len(ids)
         return True
 
-    def _park(self, trial: Any) -> None:
-        """Put a suggestion the budget cannot pay for back to WAITING, with its parameters:
-        not failed, not left RUNNING; `resume` with a larger budget runs it."""
-        from optuna.trial import TrialState
-
-        self._db(
-            lambda: self.storage.set_trial_state_values(trial_id_of(trial), TrialState.WAITING),
-            f"put trial {trial.number} back",
-        )
-        if self.budget is not None:
-            self.budget.parked(trial_id_of(trial))
-
-    def _worker_died(self, slot: _Slot, reason: str) -> None:
-        self.counters.worker_deaths += 1
-        self.scheduler.forget(slot.actor)
-        why = f"worker died ({reason})"
-        for trial_id in slot.trial_ids:
-            if self._db(partial(self._retry_or_fail, trial_id, why), "re-queue a trial"):
-                self.counters.retries += 1
-
-    def _retry_or_fail(self, trial_id: int, reason: str) -> bool:
-        """Fail a trial whose worker could not finish it; re-queue it (one transaction) while
-        it has retries left. Returns whether it was re-queued."""
-        trial = self.storage.get_trial(trial_id)
-        if trial.state.is_finished():
-            return False
-        left = self.settings.max_retries - retries_of(trial)
-        if left > 0:
-            why = f"{reason}; re-queued, {left - 1} retries left after this one"
-            return fail_trial(self.study, trial_id, why, requeue=True, count=True)
-        why = f"{reason}; no retry left (`max_retries` = {self.settings.max_retries})"
-        if fail_trial(self.study, trial_id, why):
-            self._drop_checkpoint(trial)
-        return False
-
-    def _drop_checkpoint(self, trial: Any) -> None:
-        """Delete the checkpoint folder of a trial that has finished for good."""
-        if self.spec.checkpoint_dir is not None:
-            import models
-            from search._checkpoints import trial_folder
-
-            models.delete_checkpoints(
-                trial_folder(self.spec.checkpoint_dir, self.spec.study_name, trial)
-            )
-
-    def _requeue(self, trial_id: int, why: str) -> bool:
-        """Fail a trial that did nothing wrong and re-queue it without using up a retry."""
-        return self._db(
-            lambda: fail_trial(self.study, trial_id, why, requeue=True, count=False),
-            f"re-queue trial id {trial_id}",
-        )
-
-    def _reap_stale(self) -> None:
-        own = {t for s in self.inflight.values() for t in s.trial_ids}
-        stale = self._db(
-            lambda: stale_trials(self.study, self.grace_s, exclude=own), "look for stale trials"
-        )
-        for trial_id in stale:
-            why = f"runner lost (no heartbeat for over {self.grace_s} s)"
-            if self._requeue(trial_id, why):
-                self.counters.requeued_stale += 1
-
     def _beat(self) -> None:
         ids = [t for slot in self.inflight.values() for t in slot.trial_ids]
         for trial_id in ids:
@@ -527,7 +428,6 @@ class Runner:
     # ------------------------------------------------------------------ state
     def _refresh(self) -> dict[str, Any]:
         status = self._db(lambda: study_status(self.study), "read the study's status")
-        self._cost_h = status["device_hours"]
         elapsed = time.perf_counter() - self._t0
         total, finished = status["total"], status["finished"]
         eta = None
@@ -540,7 +440,6 @@ class Runner:
             eta_s=eta,
             budget_hours=self.settings.budget_hours,
         )
-        self._status = status
         if self.progress is not None:
             self.progress(status)
         return status
@@ -626,7 +525,8 @@ class Runner:
                 self._beat()
                 next_beat = now + hb
             if now >= next_reap:
-                self._reap_stale()
+                own = {t for s in self.inflight.values() for t in s.trial_ids}
+                self.counters.requeued_stale += self.faults.reap_stale(own)
                 next_reap = now + hb
             if self._budget_tick() and not budget_hit:
                 budget_hit = True
@@ -697,14 +597,13 @@ class Runner:
             # trial did nothing wrong, so it is re-queued while it has retries left
             error = " ".join(str(exc).split("\n")[-1].split())[:300]
             for trial_id in slot.trial_ids:
-                self._db(
-                    partial(self._retry_or_fail, trial_id, f"worker error: {error}"),
-                    "re-queue a trial",
-                )
+                self.faults.retry_or_fail(trial_id, f"worker error: {error}")
             self.idle.append(slot.actor)
         except ray.exceptions.RayError as exc:  # the worker process or its node is gone
             self._kill(slot.actor)
-            self._worker_died(slot, type(exc).__name__)
+            self.counters.worker_deaths += 1
+            self.scheduler.forget(slot.actor)
+            self.counters.retries += self.faults.worker_died(slot.trial_ids, type(exc).__name__)
             self._new_actor()
         else:
             self.idle.append(slot.actor)
@@ -728,39 +627,20 @@ class Runner:
         ray.wait(list(self.inflight), num_returns=len(self.inflight), timeout=10)
         for slot in list(self.inflight.values()):
             for trial_id in slot.trial_ids:
-                if self._requeue(trial_id, "interrupted by the user"):
+                if self.faults.requeue(trial_id, "interrupted by the user"):
                     self.counters.interrupted += 1
         self.inflight.clear()
 
     # ------------------------------------------------------------------ Ray's health
     def _check_ray(self) -> None:
-        """End the run when its Ray is gone (see the module docstring): the raylet or GCS
-        server of a local Ray this command started has exited, or, on a cluster it connected
-        to, this driver's node has not been alive for `RAY_LOSS_S` seconds. The trials in
+        """End the run when its Ray is gone (`search._ray_health.RayWatch`): the trials in
         flight are re-queued first."""
-        processes = _local_ray_processes()
-        if processes:  # a Ray this command started: its processes tell, at no cost
-            lost = next(
-                (f"the local Ray's {name} exited ({_exit(p.poll())})" for name, p in processes
-                 if p.poll() is not None),
-                None,
-            )  # fmt: skip
-            if lost is None:
-                return
-        else:  # a cluster the run connected to: ask it, and give it RAY_LOSS_S
-            now = time.monotonic()
-            if _own_node_alive():
-                self._ray_lost_since = None
-                return
-            if self._ray_lost_since is None:
-                self._ray_lost_since = now
-                _log.warning("study %s: the Ray cluster does not answer", self.spec.study_name)
-            if now - self._ray_lost_since < RAY_LOSS_S:
-                return
-            lost = f"the Ray cluster has not answered for {RAY_LOSS_S:g} s"
+        lost = self.ray_watch.lost()
+        if lost is None:
+            return
         for slot in list(self.inflight.values()):
             for trial_id in slot.trial_ids:
-                self._requeue(trial_id, f"Ray lost: {lost}")
+                self.faults.requeue(trial_id, f"Ray lost: {lost}")
         self.inflight.clear()
         self.idle.clear()
         self.starting.clear()
@@ -789,52 +669,8 @@ class Runner:
         return restore
 
 
-def _local_ray_processes() -> list[tuple[str, Any]]:
-    """(name, Popen) of the raylet and GCS server of a local Ray this process started; empty
-    for a driver that only connected to a cluster. Reads Ray's record of the processes it
-    started (``ray._private.worker._global_node.all_processes``, Ray 2.60)."""
-    import ray
-
-    node = getattr(ray._private.worker, "_global_node", None)
-    processes = getattr(node, "all_processes", None) or {}
-    return [(n, info.process) for n in ("gcs_server", "raylet") for info in processes.get(n, [])]
-
-
-def _exit(code: int) -> str:
-    return f"signal {-code}" if code < 0 else f"code {code}"
-
-
-def _own_node_alive(timeout_s: float = 10.0) -> bool:
-    """Whether the cluster's control store answers and lists this driver's node as alive, in
-    at most `timeout_s` seconds (the query runs in a thread, so a cluster that does not answer
-    cannot block the loop)."""
-    import ray
-
-    answer: list[bool] = []
-
-    def ask() -> None:
-        try:
-            me = ray.get_runtime_context().get_node_id()
-            answer.append(any(n["NodeID"] == me and n.get("Alive") for n in ray.nodes()))
-        except Exception:  # noqa: BLE001 - any failure to answer counts as not alive
-            answer.append(False)
-
-    thread = threading.Thread(target=ask, name="ssmtune-ray-check", daemon=True)
-    thread.start()
-    thread.join(timeout_s)
-    return bool(answer and answer[0])
-
-
 def default_workers(cpus: float, gpus: float, cpus_per_trial: float, gpus_per_trial: float) -> int:
     """Workers that fit the cluster: one per GPU share when trials use GPUs, else per CPU share."""
     if gpus_per_trial > 0:
         return max(1, math.floor(gpus / gpus_per_trial + 1e-9))
     return max(1, math.floor(cpus / cpus_per_trial + 1e-9))
-
-
-def _cheapest_point(space: Any, units: Callable[[dict[str, Any]], float]) -> dict[str, Any] | None:
-    """The point of a finite space with the fewest `units` (compute); None for a continuous
-    space or one of over `CHEAPEST_SCAN` points."""
-    if not space.finite or (space.size or 0) > CHEAPEST_SCAN:
-        return None
-    return min(space.grid(), key=units, default=None)
