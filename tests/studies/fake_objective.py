@@ -1,4 +1,4 @@
-"""A stand-in for `search._worker.train_objective` in evaluation tests: no training.
+"""A stand-in for `search._objective.train_objective` in evaluation tests: no training.
 
 The test metric depends on the seed and the parameters only, so a test can check that each
 seed ran once with the study's best parameters.
