@@ -5,7 +5,7 @@ may work on one study at once (several machines, or a resume while another run g
 
 The loop, in the driver:
 
-1. take a trial: the oldest WAITING one (an enqueued grid point or a retry; `pop_waiting` is
+1. take a trial (`search._taking`): the oldest WAITING one (an enqueued grid point or a retry; `pop_waiting` is
    atomic, so no two runners take the same trial), else, for a sampler study with fewer than
    `n_trials` trials, a new one from the sampler (`study.ask`); `Space.suggest` records its
    parameters and distributions in the storage;
@@ -18,8 +18,8 @@ The loop, in the driver:
    `heartbeat_s` seconds, on behalf of its worker;
 4. when Ray reports a worker dead (process killed, node lost), fail its trial with the reason
    and queue a retry with the same parameters while the trial has retries left
-   (`max_retries`), both in one transaction (`studies.fail_trial` with `requeue`), so
-   no kill of the runner at any instant loses the grid point; start a new worker in its place
+   (`max_retries`), both in one transaction (`search._faults`), so no kill of the runner at
+   any instant loses the grid point; start a new worker in its place
    (a worker that dies while starting is replaced too, at most `START_ATTEMPTS` times per
    worker asked for);
 5. fail and re-queue RUNNING trials of other runners whose heartbeat is older than the grace
@@ -34,7 +34,8 @@ Budgets (`budget_hours` B), so that a study ends within a few per cent of B: the
 holds a `search._budget.Budget` and asks it, at every turn of the loop, what the study has
 spent, which waiting trials fit, which suggestions to put back, where its trials' deadlines
 lie and which trials are far past theirs; it writes the deadlines, parks the suggestions and
-kills the overdue workers (the rules are in `search._budget`'s docstring).
+stops the overdue trials (`search._budget_actions`) and kills their workers (the rules are in
+`search._budget`'s docstring).
 
 Faults the loop rides through or ends on:
 
@@ -45,17 +46,16 @@ Faults the loop rides through or ends on:
 - trial checkpoints (`search._checkpoints`): a trial failed with no retry left or stopped at
   the budget loses its checkpoint folder (a re-queued one keeps it for its retry), and a run
   that ends with its plan done removes what is left of the study's checkpoints;
-- Ray lost: every `heartbeat_s` the loop checks that the processes of a Ray it started are
-  alive and that its own node is alive in the cluster; a dead local Ray ends the run at once,
-  a cluster that cannot be reached ends it after `RAY_LOSS_S` seconds; the trials in flight are
+- Ray lost (`search._ray_health`): every `heartbeat_s` the loop checks that the processes of a
+  Ray it started are alive and that its own node is alive in the cluster; a dead local Ray
+  ends the run at once, a cluster that cannot be reached ends it after `RAY_LOSS_S` seconds;
+  the trials in flight are
   failed and re-queued first (when the database allows), and the message says to `resume`.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import os
 import signal
 import threading
 import time
@@ -72,66 +72,27 @@ from search._faults import Faults
 from search._objective import WorkerSpec
 from search._ray import worker_env
 from search._ray_health import RayWatch
-from search._scheduler import Scheduler, Waiting
+from search._run_options import GRACE_BEATS, RunOptions
+from search._scheduler import Scheduler
+from search._taking import TrialTaker
 from search._worker import BUDGET_REASON, TrialWorker
 from studies import (
     StudyError,
     StudySettings,
-    ask_new,
-    count_originals,
     fail_trial,
-    pop_waiting,
     record_heartbeat,
     retrying,
     storage_of,
     study_status,
     trial_id_of,
-    trial_point,
 )
 
-__all__ = ["RunOptions", "Runner", "heartbeat_seconds"]
+__all__ = ["Runner"]
 
-#: Default seconds between two heartbeats of a trial in flight; a trial is stale after
-#: `GRACE_BEATS` missed beats. ``$SSMTUNE_HEARTBEAT_S`` overrides it (tests use 1).
-HEARTBEAT_S = 5
-GRACE_BEATS = 6
 #: Times a worker that died while starting is replaced, per worker asked for.
 START_ATTEMPTS = 3
 
 _log = logging.getLogger(__name__)
-
-
-def heartbeat_seconds() -> int:
-    """Seconds between heartbeats (``$SSMTUNE_HEARTBEAT_S`` or `HEARTBEAT_S`)."""
-    try:
-        return max(1, int(os.environ.get("SSMTUNE_HEARTBEAT_S", HEARTBEAT_S)))
-    except ValueError:
-        return HEARTBEAT_S
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How one command runs a study (not part of the study's identity).
-
-    Attributes:
-        workers: worker processes (Ray actors), one trial each at a time.
-        cpus_per_trial, gpus_per_trial: Ray resources of a worker.
-        heartbeat_s: seconds between heartbeats; grace: `GRACE_BEATS` of them.
-        poll_s: the longest the loop waits for a result before looking around again.
-        batch_trials: up to this many waiting trials of one shape go to a worker together
-            and train in one vmapped program (`search._scheduler`, rule 2).
-        compile_ahead: with each trial, hand the worker the parameters of a waiting trial of a
-            shape no worker has compiled; it compiles that shape in the background while it
-            trains, and the scheduler gives it that shape next (`search._scheduler`, rule 3).
-    """
-
-    workers: int
-    cpus_per_trial: float = 1.0
-    gpus_per_trial: float = 0.0
-    heartbeat_s: int = HEARTBEAT_S
-    poll_s: float = 0.5
-    batch_trials: int = 1
-    compile_ahead: bool = True
 
 
 @dataclass
@@ -215,8 +176,6 @@ class Runner:
             batch_trials=options.batch_trials,
             compile_ahead=options.compile_ahead,
         )
-        self._seen: list[Waiting] = []  # the waiting trials at the last take
-        self._asking = False  # the trials being taken are a new suggestion
         # the budget (see the module docstring) and its actions; None without one
         self.budget: Budget | None = runner_budget(settings, space, spec, self.shape_of)
         self.budget_actions: BudgetActions | None = None
@@ -224,6 +183,8 @@ class Runner:
             self.budget_actions = BudgetActions(
                 self.budget, study, db=self._db, drop_checkpoint=drop
             )
+        # which trials an idle worker takes (search._taking)
+        self.taker = TrialTaker(study, settings, self.scheduler, self.budget, self._own_trials)
 
     # ------------------------------------------------------------------ workers
     def _new_actor(self) -> Any:
@@ -266,79 +227,8 @@ class Runner:
             on_wait=lambda msg: _log.warning("study %s: %s", self.spec.study_name, msg),
         )
 
-    # ------------------------------------------------------------------ trials
-    def _originals(self) -> int:
-        return count_originals(self.study)
-
-    def _take_order(
-        self, actor: Any, choose: Callable[[list[Waiting]], list[Waiting]]
-    ) -> Callable[[list[Any]], list[Any]]:
-        """`pop_waiting`'s `order` for `actor`: the waiting trials as the scheduler's records,
-        in the order `choose` (a `Scheduler` decision) gives, less those the budget cannot pay
-        for. The records seen are kept for the compile-ahead choice (`Scheduler.ahead`)."""
-
-        def order(waiting: list[Any]) -> list[Any]:
-            trials = {trial_id_of(t): t for t in waiting}
-            records = [Waiting(trial_id_of(t), t.number, trial_point(t)) for t in waiting]
-            self._seen = records
-            chosen = [trials[w.trial_id] for w in choose(records)]
-            return self._affordable(chosen, actor)
-
-        return order
-
-    def _next_trials(self, actor: Any) -> list[Any]:
-        """The trials to give `actor`: a waiting one (in the scheduler's order) and, with
-        `batch_trials` K > 1, up to K - 1 more waiting ones of its batch shape; else a new
-        trial from the sampler."""
-        self._asking = False
-        if self.budget is not None:
-            self.budget.start_taking()
-        scheduler = self.scheduler
-        trial = pop_waiting(
-            self.study, order=self._take_order(actor, lambda ws: scheduler.order(actor, ws))
-        )
-        if trial is None:
-            if self.settings.sampler == "grid":
-                return []
-            if self._originals() >= (self.settings.n_trials or 0):
-                return []
-            if self.budget is not None and not self.budget.may_ask(  # (search._budget)
-                self._own_trials(), self._compiled(actor)
-            ):
-                self.budget.blocked = True
-                return []
-            self._asking = True
-            return [ask_new(self.study)]  # not Study.ask: it would pop a parked trial
-        first = next(w.point for w in self._seen if w.trial_id == trial_id_of(trial))
-        seen = {w.trial_id: w for w in self._seen}
-        trials = [trial]
-        while len(trials) <= scheduler.room(first):
-            if self.budget is not None:
-                self.budget.taking(dict(seen[trial_id_of(trials[-1])].point), self._compiled(actor))
-            more = pop_waiting(
-                self.study,
-                order=self._take_order(actor, lambda ws: scheduler.batch_mates(first, ws)),
-            )
-            if more is None:
-                break
-            trials.append(more)
-            seen.update((w.trial_id, w) for w in self._seen)
-        return trials
-
-    # ------------------------------------------------------------------ budget
-    def _compiled(self, actor: Any) -> frozenset[Any]:
-        return self.scheduler.compiled_by(actor)
-
     def _own_trials(self) -> list[int]:
         return [t for slot in self.inflight.values() for t in slot.trial_ids]
-
-    def _affordable(self, ordered: list[Any], actor: Any) -> list[Any]:
-        """`ordered` waiting trials less those the budget cannot pay for (`Budget.affordable`:
-        they stay WAITING and are counted as skipped)."""
-        if self.budget is None:
-            return ordered
-        own, compiled = self._own_trials(), self._compiled(actor)
-        return self.budget.affordable(ordered, own, compiled, trial_point)
 
     def _budget_tick(self) -> bool:
         """Read the study's cost into the budget, write the deadlines of this runner's trials
@@ -369,12 +259,13 @@ class Runner:
             self._new_actor()
 
     def _dispatch(self, actor: Any) -> bool:
-        self._seen = []
-        trials = self._db(lambda: self._next_trials(actor), "take the next trial")
+        taker = self.taker
+        taker.seen = []
+        trials = self._db(lambda: taker.take(actor), "take the next trial")
         if not trials:
             return False
         ids, params_list = [], []
-        asked = self._asking  # a new suggestion, not a waiting trial
+        asked = taker.asked  # a new suggestion, not a waiting trial
         for trial in trials:
             self._db(
                 partial(record_heartbeat, self.storage, trial_id_of(trial)),
@@ -399,7 +290,7 @@ class Runner:
                 )
                 continue
             if self.budget is not None and self.budget_actions is not None:
-                own, compiled = self._own_trials(), self._compiled(actor)
+                own, compiled = self._own_trials(), self.scheduler.compiled_by(actor)
                 if asked and not self.budget.fits(params, own, compiled):
                     self.budget_actions.park(trial)
                     continue
@@ -411,7 +302,7 @@ class Runner:
             self.idle.append(actor)
             return True
         if len(ids) == 1:
-            ahead = self.scheduler.ahead(actor, [w for w in self._seen if w.trial_id not in ids])
+            ahead = self.scheduler.ahead(actor, [w for w in taker.seen if w.trial_id not in ids])
             self.counters.compiled_ahead += ahead is not None
             ref = actor.run.remote(ids[0], params_list[0], ahead)
         else:
@@ -667,10 +558,3 @@ class Runner:
                 signal.signal(s, h)
 
         return restore
-
-
-def default_workers(cpus: float, gpus: float, cpus_per_trial: float, gpus_per_trial: float) -> int:
-    """Workers that fit the cluster: one per GPU share when trials use GPUs, else per CPU share."""
-    if gpus_per_trial > 0:
-        return max(1, math.floor(gpus / gpus_per_trial + 1e-9))
-    return max(1, math.floor(cpus / cpus_per_trial + 1e-9))

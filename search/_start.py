@@ -20,7 +20,8 @@ from search._objective import DEFAULT_OBJECTIVE, WorkerSpec
 from search._policy import study_policy
 from search._ray import cluster_is_local, is_remote_address, ray_session
 from search._request import Execution, StudyRequest, plan_study
-from search._runner import Runner, RunOptions, default_workers, heartbeat_seconds
+from search._run_options import RunOptions, default_workers, heartbeat_seconds
+from search._runner import Runner
 from studies import (
     Pruner,
     Sampler,
