@@ -5,37 +5,33 @@ may work on one study at once (several machines, or a resume while another run g
 
 The loop, in the driver:
 
-1. take a trial (`search._taking`): the oldest WAITING one (an enqueued grid point or a retry; `pop_waiting` is
-   atomic, so no two runners take the same trial), else, for a sampler study with fewer than
-   `n_trials` trials, a new one from the sampler (`study.ask`); `Space.suggest` records its
-   parameters and distributions in the storage;
-   which waiting trials an idle worker takes, and which shape it compiles ahead, is the
-   compile-aware scheduler's decision (`search._scheduler.Scheduler`, Ray-free: the runner
-   hands it the waiting trials as records and tells it what each worker was given);
-2. send it to an idle worker (a Ray actor, `search._worker.TrialWorker`), which trains it,
-   reports every evaluation, asks the pruner and tells the result to the storage itself;
+1. take trials (`search._taking`): the oldest WAITING ones (a grid point or a retry) in the
+   compile-aware scheduler's order (`search._scheduler`), else a new suggestion of the
+   sampler; `Space.suggest` records its parameters and distributions in the storage;
+2. send them to an idle worker (a Ray actor, `search._worker.TrialWorker`, of the pool,
+   `search._pool`), which trains, reports every evaluation, asks the pruner and tells the
+   result to the storage itself;
 3. keep a heartbeat for every trial in flight (Optuna's heartbeat table), every
    `heartbeat_s` seconds, on behalf of its worker;
-4. when Ray reports a worker dead (process killed, node lost), fail its trial with the reason
-   and queue a retry with the same parameters while the trial has retries left
-   (`max_retries`), both in one transaction (`search._faults`), so no kill of the runner at
-   any instant loses the grid point; start a new worker in its place
+4. when Ray reports a worker dead (process killed, node lost), fail its trial and re-queue a
+   retry while it has retries left (`max_retries`), in one transaction (`search._faults`), so
+   no kill of the runner at any instant loses the grid point; start a new worker in its place
    (a worker that dies while starting is replaced too, at most `START_ATTEMPTS` times per
    worker asked for);
 5. fail and re-queue RUNNING trials of other runners whose heartbeat is older than the grace
    period (their runner died: a `start` killed with SIGKILL); such a re-queue and a Ctrl+C
    re-queue do not use up a retry, since the trial itself did nothing wrong;
 6. stop when nothing is waiting or running and the plan is done, when the budget
-   (`budget_hours`, below) is spent or can pay for no waiting trial, or on Ctrl+C /
-   SIGTERM (the running trials are stopped, failed with reason "interrupted" and re-queued, so
-   none is left RUNNING and `resume` runs them again).
+   (`budget_hours`) is spent or can pay for no waiting trial, or on Ctrl+C / SIGTERM
+   (`search._signals`: the running trials are stopped, failed with reason "interrupted" and
+   re-queued, so none is left RUNNING and `resume` runs them again); report the status on the
+   way and a summary at the end (`search._run_summary`).
 
-Budgets (`budget_hours` B), so that a study ends within a few per cent of B: the runner
-holds a `search._budget.Budget` and asks it, at every turn of the loop, what the study has
-spent, which waiting trials fit, which suggestions to put back, where its trials' deadlines
-lie and which trials are far past theirs; it writes the deadlines, parks the suggestions and
-stops the overdue trials (`search._budget_actions`) and kills their workers (the rules are in
-`search._budget`'s docstring).
+Budgets, so that a study ends within a few per cent of ``budget_hours``: the runner asks its
+`search._budget.Budget`, at every turn of the loop, what the study has spent and which trials
+fit or are far past their deadlines (the rules are in its docstring); it writes the deadlines,
+parks the suggestions and stops the overdue trials (`search._budget_actions`) and kills their
+workers.
 
 Faults the loop rides through or ends on:
 
@@ -46,21 +42,18 @@ Faults the loop rides through or ends on:
 - trial checkpoints (`search._checkpoints`): a trial failed with no retry left or stopped at
   the budget loses its checkpoint folder (a re-queued one keeps it for its retry), and a run
   that ends with its plan done removes what is left of the study's checkpoints;
-- Ray lost (`search._ray_health`): every `heartbeat_s` the loop checks that the processes of a
-  Ray it started are alive and that its own node is alive in the cluster; a dead local Ray
-  ends the run at once, a cluster that cannot be reached ends it after `RAY_LOSS_S` seconds;
-  the trials in flight are
-  failed and re-queued first (when the database allows), and the message says to `resume`.
+- Ray lost (`search._ray_health`): a dead local Ray ends the run at once, a cluster that
+  cannot be reached ends it after `RAY_LOSS_S` seconds; the trials in flight are failed and
+  re-queued first (when the database allows), and the message says to `resume`.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -70,10 +63,12 @@ from search._budget_actions import BudgetActions, runner_budget
 from search._checkpoints import drop_trial_checkpoint
 from search._faults import Faults
 from search._objective import WorkerSpec
-from search._ray import worker_env
+from search._pool import WorkerPool
 from search._ray_health import RayWatch
 from search._run_options import GRACE_BEATS, RunOptions
+from search._run_summary import RunSummary
 from search._scheduler import Scheduler
+from search._signals import install_stop_signals
 from search._taking import TrialTaker
 from search._worker import BUDGET_REASON, TrialWorker
 from studies import (
@@ -83,14 +78,10 @@ from studies import (
     record_heartbeat,
     retrying,
     storage_of,
-    study_status,
     trial_id_of,
 )
 
 __all__ = ["Runner"]
-
-#: Times a worker that died while starting is replaced, per worker asked for.
-START_ATTEMPTS = 3
 
 _log = logging.getLogger(__name__)
 
@@ -101,20 +92,6 @@ class _Slot:
     trial_ids: tuple[int, ...]
     number: int
     started: float
-
-
-@dataclass
-class _Counters:
-    dispatched: int = 0
-    finished: int = 0
-    worker_deaths: int = 0
-    retries: int = 0
-    requeued_stale: int = 0
-    interrupted: int = 0
-    start_failures: int = 0
-    compiled_ahead: int = 0
-    budget_stopped: int = 0
-    trial_s: list[float] = field(default_factory=list)
 
 
 class Runner:
@@ -151,14 +128,13 @@ class Runner:
         self.progress = progress
         self.stop = stop or threading.Event()
         self.grace_s = options.heartbeat_s * GRACE_BEATS
-        self.counters = _Counters()
         self.inflight: dict[Any, _Slot] = {}
-        self.starting: dict[Any, Any] = {}
-        self.start_errors: list[str] = []
-        self.idle: list[Any] = []
-        self.actors: list[Any] = []
+        # the workers (search._pool); TrialWorker is read here: tests patch it on this module
+        self.pool = WorkerPool(TrialWorker, spec, options)
         self.stopped_by: str | None = None
-        self._t0 = time.perf_counter()
+        # the counters, the status and the summary (search._run_summary)
+        self.summary = RunSummary(study, settings, self._db, progress)
+        self.counters = self.summary.counters
         self.ray_watch = RayWatch(spec.study_name)  # Ray's health (search._ray_health)
         drop = partial(drop_trial_checkpoint, spec.checkpoint_dir, spec.study_name)
         self.faults = Faults(  # failing and re-queuing trials (search._faults)
@@ -187,33 +163,9 @@ class Runner:
         self.taker = TrialTaker(study, settings, self.scheduler, self.budget, self._own_trials)
 
     # ------------------------------------------------------------------ workers
-    def _new_actor(self) -> Any:
-        import ray
-
-        o = self.options
-        kwargs: dict[str, Any] = dict(
-            num_cpus=o.cpus_per_trial, num_gpus=o.gpus_per_trial, max_restarts=0
-        )
-        if o.gpus_per_trial > 0:
-            kwargs["runtime_env"] = {"env_vars": worker_env(o.gpus_per_trial)}
-        actor: Any = ray.remote(TrialWorker).options(**kwargs).remote(self.spec)
-        self.actors.append(actor)
-        # a worker takes trials once it answers: an actor Ray cannot place yet (no room left on
-        # the cluster) holds no trial hostage
-        self.starting[actor.ping.remote()] = actor
-        return actor
-
-    def _kill(self, actor: Any) -> None:
-        import ray
-
-        try:
-            ray.kill(actor, no_restart=True)
-        except Exception:  # already dead
-            pass
-
     def _running_workers(self) -> int:
         """Workers that are up: idle or training (not those still starting)."""
-        return len({*self.idle, *(slot.actor for slot in self.inflight.values())})
+        return self.pool.running(slot.actor for slot in self.inflight.values())
 
     # ------------------------------------------------------------------ database
     def _db(self, call: Callable[[], Any], what: str) -> Any:
@@ -230,6 +182,7 @@ class Runner:
     def _own_trials(self) -> list[int]:
         return [t for slot in self.inflight.values() for t in slot.trial_ids]
 
+    # ------------------------------------------------------------------ budget
     def _budget_tick(self) -> bool:
         """Read the study's cost into the budget, write the deadlines of this runner's trials
         that moved and stop those far past theirs (`BudgetActions.look`); return whether the
@@ -249,15 +202,16 @@ class Runner:
 
         assert self.budget is not None and self.budget_actions is not None
         slot = self.inflight.pop(ref)
-        self._kill(slot.actor)
+        self.pool.kill(slot.actor)
         ray.wait([ref], timeout=10)  # let the kill land: no result after ours
         self.scheduler.forget(slot.actor)
         self.counters.budget_stopped += self.budget_actions.stop(slot.trial_ids)
         self.counters.finished += len(slot.trial_ids)
         self.budget.ended(slot.trial_ids)
         if self.budget.remaining_s > 0:
-            self._new_actor()
+            self.pool.new()
 
+    # ------------------------------------------------------------------ trials
     def _dispatch(self, actor: Any) -> bool:
         taker = self.taker
         taker.seen = []
@@ -299,7 +253,7 @@ class Runner:
             params_list.append(params)
             self.scheduler.given(actor, params)
         if not ids:
-            self.idle.append(actor)
+            self.pool.idle.append(actor)
             return True
         if len(ids) == 1:
             ahead = self.scheduler.ahead(actor, [w for w in taker.seen if w.trial_id not in ids])
@@ -312,28 +266,12 @@ class Runner:
         return True
 
     def _beat(self) -> None:
-        ids = [t for slot in self.inflight.values() for t in slot.trial_ids]
-        for trial_id in ids:
+        for trial_id in self._own_trials():
             self._db(partial(record_heartbeat, self.storage, trial_id), "record a heartbeat")
 
     # ------------------------------------------------------------------ state
     def _refresh(self) -> dict[str, Any]:
-        status = self._db(lambda: study_status(self.study), "read the study's status")
-        elapsed = time.perf_counter() - self._t0
-        total, finished = status["total"], status["finished"]
-        eta = None
-        if total is not None and self.counters.finished and total > finished:
-            eta = elapsed / self.counters.finished * (total - finished)
-        status.update(
-            running_here=len(self.inflight),
-            workers_running=self._running_workers(),
-            elapsed_s=elapsed,
-            eta_s=eta,
-            budget_hours=self.settings.budget_hours,
-        )
-        if self.progress is not None:
-            self.progress(status)
-        return status
+        return self.summary.refresh(len(self.inflight), self._running_workers())
 
     def _work_left(self) -> bool:
         from optuna.trial import TrialState
@@ -352,57 +290,32 @@ class Runner:
         this run's counters, `stopped_by` and `wall_s`; `budget_hours`, `budget_stopped`: this
         run's trials stopped at the budget, `budget_skipped`: trials it did not start for the
         budget, still waiting)."""
-        restore = self._install_signals()
+        restore = install_stop_signals(self.stop)
         try:
             self._loop()
         finally:
             workers_running = self._running_workers()
-            for actor in self.actors:
-                self._kill(actor)
+            self.pool.kill_all()
             restore()
         if self.stopped_by is None and self.spec.checkpoint_dir is not None:
             from search._checkpoints import remove_study_folder
 
             # the plan is done: no trial of the study is waiting or running
             remove_study_folder(self.spec.checkpoint_dir, self.spec.study_name)
-        status = self._refresh()
-        status["workers_running"] = workers_running
-        c = self.counters
-        status.update(
+        return self.summary.closing(
+            self._refresh(),
+            workers_running=workers_running,
+            start_failures=self.pool.start_failures,
             stopped_by=self.stopped_by,
-            wall_s=time.perf_counter() - self._t0,
-            trials_run=c.finished,
-            worker_deaths=c.worker_deaths,
-            retries=c.retries,
-            requeued_stale=c.requeued_stale,
-            interrupted=c.interrupted,
-            compiled_ahead=c.compiled_ahead,
-            worker_start_failures=c.start_failures,
-            mean_trial_s=(sum(c.trial_s) / len(c.trial_s)) if c.trial_s else None,
-            budget_stopped=c.budget_stopped,
-            budget_skipped=self._still_skipped(),
+            budget=self.budget,
         )
-        return status
-
-    def _still_skipped(self) -> int:
-        """Trials this run did not start for the budget and that are still WAITING."""
-        from optuna.trial import TrialState
-
-        if self.budget is None or (not self.budget.skipped and self.stopped_by != "budget"):
-            return 0
-        waiting = self._db(
-            lambda: self.study.get_trials(deepcopy=False, states=(TrialState.WAITING,)),
-            "read the waiting trials",
-        )
-        if self.stopped_by == "budget":  # the run ended for the budget: nothing waiting started
-            return len(waiting)
-        return self.budget.still_skipped(trial_id_of(t) for t in waiting)
 
     def _loop(self) -> None:
         import ray
 
+        pool = self.pool
         for _ in range(self.options.workers):
-            self._new_actor()
+            pool.new()
         hb = self.options.heartbeat_s
         next_beat = next_reap = next_refresh = 0.0
         budget_hit = False
@@ -424,10 +337,10 @@ class Runner:
                 self.stopped_by = "budget"
             if self.budget is not None:
                 self.budget.blocked = False
-            while self.idle and not budget_hit and not self.stop.is_set():
-                actor = self.idle.pop()
+            while pool.idle and not budget_hit and not self.stop.is_set():
+                actor = pool.idle.pop()
                 if not self._dispatch(actor):
-                    self.idle.append(actor)  # nothing to take now
+                    pool.idle.append(actor)  # nothing to take now
                     break
             if now >= next_refresh:  # the status reads every trial: at most once a second
                 self._refresh()
@@ -439,42 +352,25 @@ class Runner:
                     return
                 if not self._work_left():
                     return
-                if not self.idle and not self.starting:
+                if not pool.idle and not pool.starting:
                     raise StudyError(
                         "no worker could start: "
-                        + (self.start_errors[-1] if self.start_errors else "?")
+                        + (pool.start_errors[-1] if pool.start_errors else "?")
                     )
-                if not self.starting:
+                if not pool.starting:
                     # others' trials are running (or going stale): wait for them
                     self.stop.wait(self.options.poll_s)
                     continue
-            waiting = [*self.inflight, *self.starting]
+            waiting = [*self.inflight, *pool.starting]
             ready, _ = ray.wait(waiting, num_returns=1, timeout=self.options.poll_s)
             for ref in ready:
-                if ref in self.starting:
-                    self._started(ref)
+                if ref in pool.starting:
+                    pool.started(ref)
                 else:
                     self._collect(ref)
             if ready and time.perf_counter() >= next_refresh:
                 self._refresh()
                 next_refresh = time.perf_counter() + 1.0
-
-    def _started(self, ref: Any) -> None:
-        import ray
-
-        actor = self.starting.pop(ref)
-        try:
-            ray.get(ref)
-        except ray.exceptions.RayError as exc:
-            self.start_errors.append(" ".join(str(exc).split())[:300])
-            self.counters.start_failures += 1
-            self._kill(actor)
-            # a worker killed while starting (OOM, a node going away) is replaced; a worker
-            # that cannot start at all (a broken environment) is not retried for ever
-            if self.counters.start_failures <= START_ATTEMPTS * self.options.workers:
-                self._new_actor()
-        else:
-            self.idle.append(actor)
 
     def _collect(self, ref: Any) -> None:
         import ray
@@ -489,15 +385,15 @@ class Runner:
             error = " ".join(str(exc).split("\n")[-1].split())[:300]
             for trial_id in slot.trial_ids:
                 self.faults.retry_or_fail(trial_id, f"worker error: {error}")
-            self.idle.append(slot.actor)
+            self.pool.idle.append(slot.actor)
         except ray.exceptions.RayError as exc:  # the worker process or its node is gone
-            self._kill(slot.actor)
+            self.pool.kill(slot.actor)
             self.counters.worker_deaths += 1
             self.scheduler.forget(slot.actor)
             self.counters.retries += self.faults.worker_died(slot.trial_ids, type(exc).__name__)
-            self._new_actor()
+            self.pool.new()
         else:
-            self.idle.append(slot.actor)
+            self.pool.idle.append(slot.actor)
             summaries = result if isinstance(result, list) else [result]
             self.counters.budget_stopped += sum(
                 1 for r in summaries if r.get("stopped_reason") == BUDGET_REASON
@@ -513,7 +409,7 @@ class Runner:
 
         self.stopped_by = "interrupted"
         for slot in list(self.inflight.values()):
-            self._kill(slot.actor)
+            self.pool.kill(slot.actor)
         # let the kills land, so that no worker tells a result after its trial was re-queued
         ray.wait(list(self.inflight), num_returns=len(self.inflight), timeout=10)
         for slot in list(self.inflight.values()):
@@ -533,28 +429,9 @@ class Runner:
             for trial_id in slot.trial_ids:
                 self.faults.requeue(trial_id, f"Ray lost: {lost}")
         self.inflight.clear()
-        self.idle.clear()
-        self.starting.clear()
+        self.pool.idle.clear()
+        self.pool.starting.clear()
         raise StudyError(
             f"{lost}; the trials in flight were re-queued; continue with "
             f"`ssmtune study resume {self.spec.study_name}`"
         )
-
-    def _install_signals(self) -> Callable[[], None]:
-        if threading.current_thread() is not threading.main_thread():
-            return lambda: None
-        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-
-        def handler(signum: int, _frame: Any) -> None:
-            if self.stop.is_set():  # a second Ctrl+C: stop at once
-                raise KeyboardInterrupt
-            self.stop.set()
-
-        for s in previous:
-            signal.signal(s, handler)
-
-        def restore() -> None:
-            for s, h in previous.items():
-                signal.signal(s, h)
-
-        return restore
