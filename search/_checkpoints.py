@@ -26,6 +26,7 @@ from typing import Any
 from studies import StudyError
 
 __all__ = [
+    "remove_folder",
     "default_checkpoint_dir",
     "resolve_checkpoint_dir",
     "chain_number",
@@ -113,9 +114,15 @@ def drop_trial_checkpoint(root: str | os.PathLike | None, study_name: str, trial
     """Delete the checkpoint folder of a trial that has finished for good (failed with no
     retry left, stopped at the budget); nothing for a study without checkpoints (`root` None)."""
     if root is not None:
-        import models
+        remove_folder(trial_folder(root, study_name, trial))
 
-        models.delete_checkpoints(trial_folder(root, study_name, trial))
+
+def remove_folder(folder: str | os.PathLike) -> None:
+    """Remove a trial's checkpoint folder (nothing when it is not there). The same as
+    `models.delete_checkpoints`, without importing the models (and JAX) into a process that
+    ran a trial without them: the worker of a light objective would otherwise import them
+    after storing each result, seconds before it can take the next trial."""
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _filesystem_type(path: Path) -> str | None:

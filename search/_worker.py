@@ -344,9 +344,9 @@ class TrialWorker:
         if not done:
             summary["state"] = "ALREADY_FINISHED"  # the runner gave the trial up meanwhile
         elif folder is not None:  # finished: its retries (if any) need no checkpoint
-            import models
+            from search._checkpoints import remove_folder
 
-            models.delete_checkpoints(folder)
+            remove_folder(folder)
         return summary
 
 
