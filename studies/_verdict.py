@@ -86,31 +86,25 @@ def verdict(c: dict[str, Any]) -> str:
     def pts_(x: float) -> str:
         return _points(x, metric)
 
-    lines.append(
-        f"Best validation {metric}: A {val(bv['a'])}, B {val(bv['b'])}"
-        f" ({_diff_text(bv['diff'], metric, direction)}); test at best: "
-        f"A {val(tv['a'])} {fmt_interval(tv['a_interval'], val)}, "
-        f"B {val(tv['b'])} {fmt_interval(tv['b_interval'], val)}"
-        f" ({_diff_text(tv['diff'], metric, direction)}, "
-        f"{fmt_interval(tv['diff_interval'], pts_)})."
-    )
-    if c["equal_trials"]:
-        e = c["equal_trials"][-1]
-        lines.append(
-            f"Expected best after {e['k']} trials each: A {val(e['a'])} "
-            f"{fmt_interval(e['a_interval'], val)}, B {val(e['b'])} "
-            f"{fmt_interval(e['b_interval'], val)} ({_diff_text(e['diff'], metric, direction)}, "
-            f"{fmt_interval(e['diff_interval'], pts_)})."
-        )
-    if c["equal_device_hours"]:
-        e = c["equal_device_hours"][-1]
-        lines.append(
-            f"Expected best at {e['device_hours']:.3g} device-hours each: "
+    def pair(e: dict[str, Any]) -> str:  # A and B with their intervals, and B - A
+        return (
             f"A {val(e['a'])} {fmt_interval(e['a_interval'], val)}, "
             f"B {val(e['b'])} {fmt_interval(e['b_interval'], val)} "
             f"({_diff_text(e['diff'], metric, direction)}, "
-            f"{fmt_interval(e['diff_interval'], pts_)})."
+            f"{fmt_interval(e['diff_interval'], pts_)})"
         )
+
+    lines.append(
+        f"Best validation {metric}: A {val(bv['a'])}, B {val(bv['b'])}"
+        f" ({_diff_text(bv['diff'], metric, direction)}); test at best: "
+        f"{pair(tv)}."
+    )
+    if c["equal_trials"]:
+        e = c["equal_trials"][-1]
+        lines.append(f"Expected best after {e['k']} trials each: {pair(e)}.")
+    if c["equal_device_hours"]:
+        e = c["equal_device_hours"][-1]
+        lines.append(f"Expected best at {e['device_hours']:.3g} device-hours each: {pair(e)}.")
     for key, label in (("a", "A"), ("b", "B")):
         g = c["grid"][key]
         if g is not None:
