@@ -30,10 +30,11 @@ test: install-dev system-deps
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	@MYPY=$(BIN)/mypy sh .ci/typecheck.sh
 
+# mypy over the package as it is installed (.ci/typecheck.sh lays it out for mypy).
 typecheck: install-dev
-	$(BIN)/mypy
+	@MYPY=$(BIN)/mypy sh .ci/typecheck.sh
 
 bench: install
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m ssmtune.benchmarks

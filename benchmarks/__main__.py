@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--only NAME ...] [--out DIR]``: run the benchmarks of
+"""``python -m ssmtune.benchmarks [--quick] [--only NAME ...] [--out DIR]``: run the benchmarks of
 issues 7 and 16 and write their tables (JSON + markdown, named by backend and device) under
 ``benchmarks/results/``.
 
@@ -14,8 +14,8 @@ issues 7 and 16 and write their tables (JSON + markdown, named by backend and de
   seconds (`benchmarks.checkpoint`, issue 16; about 10 minutes on the shared 2-core CPU,
   mostly the training between its checkpoints).
 
-Not here, each with its own command: ``python -m benchmarks.layers`` (one layer per model x
-scan mode x length) and ``python -m benchmarks.spaces`` (two search spaces under equal budgets:
+Not here, each with its own command: ``python -m ssmtune.benchmarks.layers`` (one layer per model x
+scan mode x length) and ``python -m ssmtune.benchmarks.spaces`` (two search spaces under equal budgets:
 hours).
 
 ``--quick`` runs every benchmark small (a smoke run; tables named ``...-quick``).
@@ -30,17 +30,17 @@ import time
 from pathlib import Path
 
 BENCHMARKS = {
-    "throughput": "benchmarks._train_throughput",
-    "tuning": "benchmarks._tuning",
-    "overhead": "benchmarks._overhead",
-    "vectorized": "benchmarks._vectorized",
-    "checkpoint": "benchmarks.checkpoint",
+    "throughput": "ssmtune.benchmarks._train_throughput",
+    "tuning": "ssmtune.benchmarks._tuning",
+    "overhead": "ssmtune.benchmarks._overhead",
+    "vectorized": "ssmtune.benchmarks._vectorized",
+    "checkpoint": "ssmtune.benchmarks.checkpoint",
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks", description=__doc__.split("\n")[0]
+        prog="python -m ssmtune.benchmarks", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     parser.add_argument(
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=None, help="folder of the tables")
     args = parser.parse_args(argv)
-    from benchmarks._tables import RESULTS_DIR
+    from ssmtune.benchmarks._tables import RESULTS_DIR
 
     chosen = args.only or list(BENCHMARKS)
     for name in BENCHMARKS:

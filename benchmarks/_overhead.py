@@ -31,15 +31,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks._tables import median, write_table
-from benchmarks._tuning import GRID
+from ssmtune.benchmarks._tables import median, write_table
+from ssmtune.benchmarks._tuning import GRID
 
 __all__ = ["noop", "run", "throwaway_postgres"]
 
 
 def noop(params: dict[str, Any], ctx: Any) -> Any:
     """The objective that does nothing (a `search._worker` objective)."""
-    from search import TrialOutcome
+    from ssmtune.search import TrialOutcome
 
     return TrialOutcome(val=0.5, status="ok", steps=1)
 
@@ -53,7 +53,7 @@ def _intervals(trials: list[Any]) -> tuple[float | None, int]:
 def _plain(url_or_storage: Any, n: int, name: str) -> dict[str, Any]:
     import optuna
 
-    import spaces
+    from ssmtune import spaces
 
     space = spaces.get(str(GRID))
 
@@ -81,7 +81,7 @@ def _plain(url_or_storage: Any, n: int, name: str) -> dict[str, Any]:
 def _ssmtune(url: str, n: int, name: str) -> dict[str, Any]:
     import optuna
 
-    from search import start_study
+    from ssmtune.search import start_study
 
     t0 = time.perf_counter()
     summary = start_study(
@@ -92,7 +92,7 @@ def _ssmtune(url: str, n: int, name: str) -> dict[str, Any]:
         workers=1,
         storage=url,
         name=name,
-        objective="benchmarks._overhead:noop",
+        objective="ssmtune.benchmarks._overhead:noop",
     )
     wall = time.perf_counter() - t0
     study = optuna.load_study(study_name=name, storage=_open(url))
@@ -106,7 +106,7 @@ def _ssmtune(url: str, n: int, name: str) -> dict[str, Any]:
 
 
 def _open(url: str) -> Any:
-    from studies import open_storage
+    from ssmtune.studies import open_storage
 
     return open_storage(url)
 
@@ -200,8 +200,8 @@ def run(
     import optuna
     import ray
 
-    from search import start_local_ray
-    from studies import StudyError
+    from ssmtune.search import start_local_ray
+    from ssmtune.studies import StudyError
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     n = n or (10 if quick else 100)

@@ -21,12 +21,12 @@ from typing import Any
 
 __all__ = ["RESULTS_DIR", "machine", "table_stem", "write_table", "median", "fmt"]
 
-#: Where `python -m benchmarks` writes its tables (``--out`` changes it).
+#: Where `python -m ssmtune.benchmarks` writes its tables (``--out`` changes it).
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 NO_GPU_NOTE = (
     "No GPU was available to this run: GPU figures are missing (not estimated). "
-    "Run `python -m benchmarks` on a GPU machine to add its tables."
+    "Run `python -m ssmtune.benchmarks` on a GPU machine to add its tables."
 )
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks._tables import median, write_table
+from ssmtune.benchmarks._tables import median, write_table
 
 __all__ = ["CASES", "run", "measure"]
 
@@ -57,7 +57,7 @@ def _dataset(case: Case, length: int, seed: int = 0) -> Any:
     validation and test splits (evaluation is not timed)."""
     import numpy as np
 
-    import tasks
+    from ssmtune import tasks
 
     rng = np.random.default_rng(seed)
 
@@ -90,7 +90,7 @@ def measure(case_name: str, scan: str, *, quick: bool, repeats: int) -> dict[str
     """Time one (config, scan mode) in this process; return a row of the table."""
     import jax
 
-    import models
+    from ssmtune import models
 
     case = next(c for c in CASES if c.name == case_name)
     length = min(case.length, QUICK_LENGTH) if quick else case.length
@@ -152,7 +152,7 @@ def _measure_in_subprocess(case: str, scan: str, *, quick: bool, repeats: int) -
     env = dict(os.environ, JAX_ENABLE_COMPILATION_CACHE="false")
     args = json.dumps({"case": case, "scan": scan, "quick": quick, "repeats": repeats})
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks._train_throughput", args],
+        [sys.executable, "-m", "ssmtune.benchmarks._train_throughput", args],
         capture_output=True,
         text=True,
         env=env,

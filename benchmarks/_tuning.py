@@ -27,14 +27,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from benchmarks._tables import median, write_table
+from ssmtune.benchmarks._tables import median, write_table
 
 __all__ = ["GRID", "run"]
 
 GRID = Path(__file__).resolve().parent / "tuning-grid.toml"
 TASK = "basicmotions"
 ROOT = Path(__file__).resolve().parent.parent
-SSMTUNE = [sys.executable, "-m", "search.cli"]
+SSMTUNE = [sys.executable, "-m", "ssmtune.search.cli"]
 #: Ray runs its worker processes at niceness 15; the naive processes get the same, so both ways
 #: compete equally with whatever else runs on the machine.
 RAY_WORKER_NICENESS = 15
@@ -177,7 +177,7 @@ def run(
     ``--batch-trials 3`` (not a default: for information). --quick: 4 points, 10 steps.
     `batched`: (workers, K) runs with ``--batch-trials K``.
     """
-    import spaces
+    from ssmtune import spaces
 
     grid = spaces.get(str(GRID)).grid()
     points = points or (4 if quick else len(grid))

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks._tables import write_table
+from ssmtune.benchmarks._tables import write_table
 
 __all__ = ["run"]
 
@@ -27,8 +27,7 @@ def run(*, quick: bool = False, out: Path | None = None, repeats: int | None = N
     """Time one trial and K = 3 vectorized trials; write ``vectorized-*.json/.md``."""
     import jax
 
-    import models
-    import tasks
+    from ssmtune import models, tasks
 
     jax.config.update("jax_enable_compilation_cache", False)
     repeats = repeats or (1 if quick else 3)

@@ -1,6 +1,6 @@
 """What a trial checkpoint costs: its size and the seconds it adds per evaluation.
 
-    python -m benchmarks.checkpoint [--quick] [--out DIR]
+    python -m ssmtune.benchmarks.checkpoint [--quick] [--out DIR]
 
 For each case, `models.train` runs a few evaluation periods with a `models.Checkpoint`
 (`models/_checkpoint.py`: at every evaluation the run goes on from, the arrays are copied to
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks._tables import median, write_table
+from ssmtune.benchmarks._tables import median, write_table
 
 __all__ = ["CASES", "run", "measure"]
 
@@ -78,8 +78,7 @@ CASES = (
 
 def measure(case: Case, *, quick: bool = False) -> dict[str, Any]:
     """Train `case` with a checkpoint folder and measure it (in this process)."""
-    import models
-    import tasks
+    from ssmtune import models, tasks
 
     data = tasks.load(case.task, seed=2345)
     hidden, state, blocks = (16, 16, 2) if quick else (case.hidden, case.state, case.blocks)
@@ -132,7 +131,7 @@ def measure(case: Case, *, quick: bool = False) -> dict[str, Any]:
 
 
 def _in_subprocess(case: Case, quick: bool) -> dict[str, Any]:
-    args = [sys.executable, "-m", "benchmarks.checkpoint", "--case", case.name]
+    args = [sys.executable, "-m", "ssmtune.benchmarks.checkpoint", "--case", case.name]
     done = subprocess.run(
         args + (["--quick"] if quick else []), capture_output=True, text=True, timeout=3600
     )
@@ -234,7 +233,7 @@ def _write(rows: list[dict[str, Any]], load: float, *, quick: bool, out: Path | 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.checkpoint")
+    parser = argparse.ArgumentParser(prog="python -m ssmtune.benchmarks.checkpoint")
     parser.add_argument("--quick", action="store_true", help="small models (a smoke run)")
     parser.add_argument("--case", choices=[c.name for c in CASES], help="one case, as JSON")
     parser.add_argument("--out", type=Path, default=None, help="folder of the tables")

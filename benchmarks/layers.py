@@ -1,6 +1,6 @@
 """Benchmark of one SSM layer per model x scan mode x length on the current JAX backend.
 
-    python -m benchmarks.layers [--quick] [--lengths 1000 5000] [--models linoss lru]
+    python -m ssmtune.benchmarks.layers [--quick] [--lengths 1000 5000] [--models linoss lru]
 
 Per case (batch B=16, hidden H=64, state P=64): median forward time, median forward+backward
 time (gradient of a scalar loss with respect to the layer's parameters and the input),
@@ -47,7 +47,7 @@ def run_case(
     import jax
     import jax.numpy as jnp
 
-    import models
+    from ssmtune import models
 
     fields: dict[str, Any] = dict(hidden=hidden, state=state)
     if model in RECURRENT:
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(result))
         return
 
-    import models
+    from ssmtune import models
 
     lengths = [1000] if args.quick else args.lengths
     repeats = 3 if args.quick else args.repeats
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for model, mode, length in _cases(names, lengths):
         cmd = [
-            sys.executable, "-m", "benchmarks.layers", "--case", model, mode, str(length),
+            sys.executable, "-m", "ssmtune.benchmarks.layers", "--case", model, mode, str(length),
             "--repeats", str(repeats), "--batch", str(args.batch),
             "--hidden", str(args.hidden), "--state", str(args.state),
         ]  # fmt: skip
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     md = (
         f"# Layer benchmark: {backend} ({device}), B={args.batch} H={args.hidden} P={args.state}\n\n"
-        f"Regenerate with `python -m benchmarks.layers`. Median of {repeats} runs; compile time of "
+        f"Regenerate with `python -m ssmtune.benchmarks.layers`. Median of {repeats} runs; compile time of "
         "the first call; peak memory: "
         + (
             "backend peak bytes"

@@ -1,6 +1,6 @@
 """The first answer on a real task: two search spaces under equal device-hour budgets.
 
-    python -m benchmarks.spaces [--task selfregulationscp1] [--budget-hours 0.4]
+    python -m ssmtune.benchmarks.spaces [--task selfregulationscp1] [--budget-hours 0.4]
                                 [--replicates 3] [--seeds 5] [--storage URL] [--work DIR]
 
 For each of `--replicates` independent replicates (sampler seeds 2345 + r), `linoss-full`
@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._tables import RESULTS_DIR, machine, table_stem, write_table
+from ssmtune.benchmarks._tables import RESULTS_DIR, machine, table_stem, write_table
 
 #: The reduced protocol of every trial and evaluation, as `make demo`: 60 training steps of
 #: batch 32 (1,920 cases, about 5 passes over SCP1's 392 training cases), validation every 20
@@ -119,7 +119,7 @@ def _name(space: str, r: int) -> str:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    import studies
+    from ssmtune import studies
 
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -184,7 +184,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def _pooled(loaded: dict, summaries: dict, args: argparse.Namespace) -> dict[str, Any]:
     """Each space's trials of every replicate as one sample: cost to reach and B/A."""
-    import studies
+    from ssmtune import studies
 
     samples = {}
     for space in (SPACE_A, SPACE_B):
@@ -224,7 +224,7 @@ def _pooled(loaded: dict, summaries: dict, args: argparse.Namespace) -> dict[str
 
 def _pooled_ratio(samples: dict[str, Any], target: float, rng: Any) -> dict[str, Any]:
     """B/A of the pooled samples' costs to reach `target`, with its interval."""
-    import studies
+    from ssmtune import studies
 
     reps, point = {}, {}
     for space, sample in samples.items():
@@ -325,7 +325,7 @@ def _write(result: dict[str, Any], out: Path | None) -> None:
 
 def run_automl(args: argparse.Namespace) -> dict[str, Any]:
     """The whole grid, then TPE + Hyperband and TPE on auto-continuous; cost to reach."""
-    import studies
+    from ssmtune import studies
 
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -381,7 +381,7 @@ def measure_automl(
     """Per model-based study and target, the device-hours it spent to reach the target (as a
     share of the grid's, measured and grid-priced), from the studies in `storage`; the wall
     time from the grid's first trial start to the last trial's end."""
-    import studies
+    from ssmtune import studies
 
     (grid,) = studies.load_studies(storage, study="automl-grid")
     grid_h = studies.study_cost_s(grid.trials) / 3600
@@ -454,7 +454,7 @@ def grid_prices(grid_trials: list) -> Any:
         >>> price(T(params={"lr": 0.1}, user_attrs={"steps": 150}))
         50.0
     """
-    import studies
+    from ssmtune import studies
 
     by_point = {
         studies.point_key(dict(t.params)): (studies.trial_cost_s(t), t.user_attrs.get("steps"))
@@ -496,7 +496,7 @@ def observed_cost_to_reach(trials: list, target: float, cost_s: Any = None) -> f
     """
     from optuna.trial import TrialState
 
-    import studies
+    from ssmtune import studies
 
     ended = sorted(
         (t for t in trials if t.datetime_complete is not None), key=lambda t: t.datetime_complete
@@ -640,7 +640,9 @@ def _pair_text(pair: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.spaces", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m ssmtune.benchmarks.spaces", description=__doc__
+    )
     parser.add_argument(
         "--automl", action="store_true", help="the AutoML-efficiency measurement instead"
     )

@@ -3,10 +3,10 @@ registry from model name to config class and layer class, and training one confi
 (`train`) or K configs that differ only in traced values (`train_batch`), and the checkpoints
 a killed run continues from (`Checkpoint`)."""
 
-from models._backbone import Backbone
-from models._checkpoint import Checkpoint, Resume, delete_checkpoints, latest_checkpoint
-from models._compile import compilation_cache_dir
-from models._config import (
+from ssmtune.models._backbone import Backbone
+from ssmtune.models._checkpoint import Checkpoint, Resume, delete_checkpoints, latest_checkpoint
+from ssmtune.models._compile import compilation_cache_dir
+from ssmtune.models._config import (
     DLinOSSConfig,
     HOPEConfig,
     LinOSSConfig,
@@ -15,15 +15,15 @@ from models._config import (
     S4Config,
     S4DConfig,
 )
-from models._data import fit_config
-from models._errors import ConfigError
-from models._layer import AbstractSSMLayer
-from models._optimizer import descent_gradients, lr_factor, optimizer, ssm_labels
-from models._options import TrainOptions, TrainResult, train_option_names
-from models._registry import apply, build, config, config_class, field_names, layer, names
-from models._scan import resolve_scan
-from models._train import precompile, train
-from models._vtrain import batch_key, compile_key, train_batch
+from ssmtune.models._data import fit_config
+from ssmtune.models._errors import ConfigError
+from ssmtune.models._layer import AbstractSSMLayer
+from ssmtune.models._optimizer import descent_gradients, lr_factor, optimizer, ssm_labels
+from ssmtune.models._options import TrainOptions, TrainResult, train_option_names
+from ssmtune.models._registry import apply, build, config, config_class, field_names, layer, names
+from ssmtune.models._scan import resolve_scan
+from ssmtune.models._train import precompile, train
+from ssmtune.models._vtrain import batch_key, compile_key, train_batch
 
 __all__ = [
     "ConfigError",

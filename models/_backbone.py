@@ -18,8 +18,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
-from models._config import ModelConfig
-from models._layer import AbstractSSMLayer
+from ssmtune.models._config import ModelConfig
+from ssmtune.models._layer import AbstractSSMLayer
 
 __all__ = ["Backbone", "Block", "MaskedBatchNorm", "MaskedLayerNorm"]
 

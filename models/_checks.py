@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from models._errors import ConfigError
+from ssmtune.models._errors import ConfigError
 
 __all__ = ["plain", "check_int", "check_choice", "check_bool", "check_number"]
 

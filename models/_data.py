@@ -6,10 +6,10 @@ from typing import Any
 import jax
 import numpy as np
 
-from models._config import ModelConfig
-from models._errors import ConfigError
-from models._options import TrainOptions
-from models._time_channel import empty_time
+from ssmtune.models._config import ModelConfig
+from ssmtune.models._errors import ConfigError
+from ssmtune.models._options import TrainOptions
+from ssmtune.models._time_channel import empty_time
 
 __all__ = ["fit_config", "checked_splits", "device_split", "eval_pool", "Batches"]
 
@@ -49,7 +49,7 @@ def _check_inputs(config: Any, data: Any, options: Any, seed: Any) -> list[Any]:
             raise ConfigError(f"task {info.name}: the {name} split is empty")
     channels = splits[0].x.shape[-1]
     if options.include_time and channels == info.channels:
-        from tasks import add_time
+        from ssmtune.tasks import add_time
 
         splits = [add_time(s) for s in splits]
         channels += 1
@@ -81,7 +81,7 @@ def checked_splits(config: Any, data: Any, options: Any, seed: Any) -> list[Any]
 
 def device_split(split: Any) -> Any:
     """A `tasks.Split` on the default device, inputs as float32 and masks as bool."""
-    from tasks import Split
+    from ssmtune.tasks import Split
 
     tm = None if split.target_mask is None else np.asarray(split.target_mask, bool)
     host = Split(
@@ -96,7 +96,7 @@ def device_split(split: Any) -> Any:
 def eval_pool(val: Any, test: Any) -> Any:
     """Validation and test as one split on the device (validation first): the evaluation reads
     either by index, so one executable serves both (`models/_evaluate.py`)."""
-    from tasks import Split
+    from ssmtune.tasks import Split
 
     def cat(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
         return None if a is None else np.concatenate([a, b])

@@ -13,9 +13,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
-from models._config import DLinOSSConfig
-from models._layer import AbstractSSMLayer
-from models._linoss import Transition, complex_uniform, oscillator_output, stack
+from ssmtune.models._config import DLinOSSConfig
+from ssmtune.models._layer import AbstractSSMLayer
+from ssmtune.models._linoss import Transition, complex_uniform, oscillator_output, stack
 
 __all__ = ["DLinOSSLayer", "damped_transition", "damped_forcing", "project_a", "ring_init"]
 

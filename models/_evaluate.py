@@ -9,9 +9,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from models._compile import TRACES
-from models._initialise import SplitModel
-from models._registry import apply
+from ssmtune.models._compile import TRACES
+from ssmtune.models._initialise import SplitModel
+from ssmtune.models._registry import apply
 
 __all__ = ["make_eval", "evaluate"]
 

@@ -14,9 +14,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
-from models._config import HOPEConfig
-from models._conv import causal_conv, init_log_dt
-from models._layer import AbstractSSMLayer
+from ssmtune.models._config import HOPEConfig
+from ssmtune.models._conv import causal_conv, init_log_dt
+from ssmtune.models._layer import AbstractSSMLayer
 
 __all__ = ["HOPELayer", "mobius_points", "transfer_function", "hope_kernel"]
 

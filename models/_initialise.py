@@ -9,12 +9,12 @@ import equinox as eqx
 import jax
 import numpy as np
 
-from models._compile import LOCK, compiled
-from models._config import ModelConfig
-from models._optimizer import hyperparams, ssm_labels, transform
-from models._options import TrainOptions
-from models._registry import build
-from models._time_channel import time_encoder, with_time_slot, without_time_slot
+from ssmtune.models._compile import LOCK, compiled
+from ssmtune.models._config import ModelConfig
+from ssmtune.models._optimizer import hyperparams, ssm_labels, transform
+from ssmtune.models._options import TrainOptions
+from ssmtune.models._registry import build
+from ssmtune.models._time_channel import time_encoder, with_time_slot, without_time_slot
 
 __all__ = ["SplitModel", "Start", "initialise"]
 

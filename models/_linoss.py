@@ -12,9 +12,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
-from models._config import LinOSSConfig
-from models._layer import AbstractSSMLayer
-from models._scan import oscillator_scan
+from ssmtune.models._config import LinOSSConfig
+from ssmtune.models._layer import AbstractSSMLayer
+from ssmtune.models._scan import oscillator_scan
 
 __all__ = [
     "LinOSSLayer",

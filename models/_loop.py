@@ -21,10 +21,10 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from models._checkpoint import Checkpointer, RunState
-from models._data import Batches
-from models._early_stop import EarlyStopState, early_stop
-from models._options import TrainOptions, TrainResult
+from ssmtune.models._checkpoint import Checkpointer, RunState
+from ssmtune.models._data import Batches
+from ssmtune.models._early_stop import EarlyStopState, early_stop
+from ssmtune.models._options import TrainOptions, TrainResult
 
 __all__ = ["Members", "Callback", "run_members"]
 

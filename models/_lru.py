@@ -8,9 +8,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
-from models._config import LRUConfig
-from models._layer import AbstractSSMLayer
-from models._scan import diagonal_scan
+from ssmtune.models._config import LRUConfig
+from ssmtune.models._layer import AbstractSSMLayer
+from ssmtune.models._scan import diagonal_scan
 
 __all__ = ["LRULayer", "lru_lambda", "lru_ring_init"]
 

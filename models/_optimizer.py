@@ -15,8 +15,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from models._layer import AbstractSSMLayer
-from models._options import TrainOptions
+from ssmtune.models._layer import AbstractSSMLayer
+from ssmtune.models._options import TrainOptions
 
 __all__ = [
     "ssm_labels",
@@ -164,7 +164,7 @@ def optimizer(options: TrainOptions, model: Any) -> optax.GradientTransformation
         An optax transformation over `eqx.filter(model, eqx.is_inexact_array)`.
 
     Example:
-        >>> import models
+        >>> from ssmtune import models
         >>> model = models.build(models.config("lru", hidden=4, state=4), key=jax.random.key(0))
         >>> params = eqx.filter(model, eqx.is_inexact_array)
         >>> state = optimizer(models.TrainOptions(ssm_lr=1e-4), model).init(params)

@@ -5,8 +5,8 @@ import dataclasses
 import typing
 from typing import Any, ClassVar, Literal
 
-from models._checks import check_bool, check_choice, check_int, check_number
-from models._errors import ConfigError
+from ssmtune.models._checks import check_bool, check_choice, check_int, check_number
+from ssmtune.models._errors import ConfigError
 
 __all__ = ["TrainOptions", "TrainResult", "train_option_names", "STATUSES"]
 

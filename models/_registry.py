@@ -13,8 +13,8 @@ import equinox as eqx
 import jax
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
-from models._backbone import Backbone
-from models._config import (
+from ssmtune.models._backbone import Backbone
+from ssmtune.models._config import (
     DLinOSSConfig,
     HOPEConfig,
     LinOSSConfig,
@@ -24,14 +24,14 @@ from models._config import (
     S4DConfig,
     construct,
 )
-from models._dlinoss import DLinOSSLayer
-from models._errors import ConfigError
-from models._hope import HOPELayer
-from models._layer import AbstractSSMLayer
-from models._linoss import LinOSSLayer
-from models._lru import LRULayer
-from models._s4 import S4Layer
-from models._s4d import S4DLayer
+from ssmtune.models._dlinoss import DLinOSSLayer
+from ssmtune.models._errors import ConfigError
+from ssmtune.models._hope import HOPELayer
+from ssmtune.models._layer import AbstractSSMLayer
+from ssmtune.models._linoss import LinOSSLayer
+from ssmtune.models._lru import LRULayer
+from ssmtune.models._s4 import S4Layer
+from ssmtune.models._s4d import S4DLayer
 
 __all__ = ["names", "config", "build", "apply", "field_names", "layer", "config_class"]
 

@@ -11,9 +11,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
-from models._config import S4Config
-from models._conv import causal_conv, init_log_dt
-from models._layer import AbstractSSMLayer
+from ssmtune.models._config import S4Config
+from ssmtune.models._conv import causal_conv, init_log_dt
+from ssmtune.models._layer import AbstractSSMLayer
 
 __all__ = ["S4Layer", "hippo_legs", "dplr_hippo", "conjugate_pairs", "bilinear", "s4_kernel"]
 

@@ -7,9 +7,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, PRNGKeyArray
 
-from models._config import S4DConfig
-from models._conv import causal_conv, init_log_dt
-from models._layer import AbstractSSMLayer
+from ssmtune.models._config import S4DConfig
+from ssmtune.models._conv import causal_conv, init_log_dt
+from ssmtune.models._layer import AbstractSSMLayer
 
 __all__ = ["S4DLayer", "s4d_init", "zoh", "s4d_kernel"]
 

@@ -127,7 +127,7 @@ def resolve_scan(mode: str, length: int) -> str:
     yet measured here), except for very short sequences where both are launch-bound.
     """
     if mode not in SCAN_MODES:
-        from models._errors import ConfigError
+        from ssmtune.models._errors import ConfigError
 
         raise ConfigError(f"scan must be one of {', '.join(SCAN_MODES)}; got {mode!r}")
     if mode != "auto":

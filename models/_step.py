@@ -9,10 +9,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from models._compile import TRACES
-from models._initialise import SplitModel
-from models._optimizer import descent_gradients, lr_factor, transform
-from models._registry import apply
+from ssmtune.models._compile import TRACES
+from ssmtune.models._initialise import SplitModel
+from ssmtune.models._optimizer import descent_gradients, lr_factor, transform
+from ssmtune.models._registry import apply
 
 __all__ = ["make_train_chunk"]
 

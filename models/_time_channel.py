@@ -16,7 +16,7 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
-from models._config import ModelConfig
+from ssmtune.models._config import ModelConfig
 
 __all__ = ["with_time_slot", "without_time_slot", "empty_time", "time_encoder"]
 

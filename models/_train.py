@@ -53,15 +53,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from models._checkpoint import Checkpoint, Checkpointer
-from models._compile import compiled, enable_persistent_cache
-from models._config import ModelConfig
-from models._data import checked_splits, device_split, eval_pool
-from models._evaluate import evaluate, make_eval
-from models._initialise import initialise
-from models._loop import Callback, Members, run_members
-from models._options import TrainOptions, TrainResult
-from models._step import make_train_chunk
+from ssmtune.models._checkpoint import Checkpoint, Checkpointer
+from ssmtune.models._compile import compiled, enable_persistent_cache
+from ssmtune.models._config import ModelConfig
+from ssmtune.models._data import checked_splits, device_split, eval_pool
+from ssmtune.models._evaluate import evaluate, make_eval
+from ssmtune.models._initialise import initialise
+from ssmtune.models._loop import Callback, Members, run_members
+from ssmtune.models._options import TrainOptions, TrainResult
+from ssmtune.models._step import make_train_chunk
 
 __all__ = ["train", "precompile", "prepare"]
 
@@ -179,7 +179,7 @@ def precompile(config: ModelConfig, data: Any, options: TrainOptions, *, seed: i
         ConfigError: as `train` does.
 
     Example:
-        >>> import models, tasks
+        >>> from ssmtune import models, tasks
         >>> data = tasks.load("basicmotions", seed=2345)
         >>> cfg = models.fit_config(models.config("linoss", hidden=8, state=8, blocks=1),
         ...                         data.info, include_time=False)
@@ -223,7 +223,7 @@ def train(
         ConfigError: a config that does not fit the data, bad options or seed.
 
     Example:
-        >>> import models, tasks
+        >>> from ssmtune import models, tasks
         >>> data = tasks.load("basicmotions", seed=2345)
         >>> cfg = models.fit_config(models.config("linoss", hidden=16, state=16, blocks=2),
         ...                         data.info, include_time=False)

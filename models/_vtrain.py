@@ -35,12 +35,12 @@ import time
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from models._config import ModelConfig
-from models._errors import ConfigError
-from models._loop import Callback, run_members
-from models._options import TrainOptions, TrainResult
-from models._time_channel import with_time_slot
-from models._train import prepare
+from ssmtune.models._config import ModelConfig
+from ssmtune.models._errors import ConfigError
+from ssmtune.models._loop import Callback, run_members
+from ssmtune.models._options import TrainOptions, TrainResult
+from ssmtune.models._time_channel import with_time_slot
+from ssmtune.models._train import prepare
 
 __all__ = ["train_batch", "batch_key", "compile_key", "TRACED_OPTIONS"]
 
@@ -66,7 +66,7 @@ def batch_key(config: ModelConfig, options: TrainOptions) -> Hashable:
     and the seed). The runner groups trials by this key.
 
     Example:
-        >>> import models
+        >>> from ssmtune import models
         >>> a = models.config("linoss", hidden=16)
         >>> batch_key(a, TrainOptions(lr=1e-3)) == batch_key(a, TrainOptions(lr=1e-4))
         True
@@ -80,7 +80,7 @@ def compile_key(config: ModelConfig, options: TrainOptions) -> Hashable:
     run an empty time channel), so include_time True and False share an executable.
 
     Example:
-        >>> import models
+        >>> from ssmtune import models
         >>> a = models.config("linoss", hidden=16, in_channels=6)
         >>> b = models.config("linoss", hidden=16, in_channels=7)
         >>> compile_key(a, TrainOptions()) == compile_key(b, TrainOptions(include_time=True))
@@ -147,7 +147,7 @@ def train_batch(
         ConfigError: members that differ in more than traced values, or bad inputs.
 
     Example:
-        >>> import models, tasks
+        >>> from ssmtune import models, tasks
         >>> data = tasks.load("basicmotions", seed=2345)
         >>> cfg = models.fit_config(models.config("linoss", hidden=8, state=8, blocks=1),
         ...                         data.info, include_time=False)

@@ -9,7 +9,7 @@ stops trials is search policy (`study_policy`). The objective a worker trains is
 over the benchmark's seeds. The ``ssmtune`` command line is `search.cli`.
 """
 
-from search._evaluate import (
+from ssmtune.search._evaluate import (
     PROTOCOLS,
     Evaluation,
     EvaluationError,
@@ -18,7 +18,7 @@ from search._evaluate import (
     full_protocol,
     retrain_seeds,
 )
-from search._objective import (
+from ssmtune.search._objective import (
     DEFAULT_OBJECTIVE,
     TrialContext,
     TrialOutcome,
@@ -26,10 +26,10 @@ from search._objective import (
     load_objective,
     train_objective,
 )
-from search._policy import PRUNERS, SAMPLERS, make_pruner, make_sampler, study_policy
-from search._ray import ray_session, start_local_ray
-from search._request import Execution, StudyRequest, plan_study
-from search._start import resume_study, start_study
+from ssmtune.search._policy import PRUNERS, SAMPLERS, make_pruner, make_sampler, study_policy
+from ssmtune.search._ray import ray_session, start_local_ray
+from ssmtune.search._request import Execution, StudyRequest, plan_study
+from ssmtune.search._start import resume_study, start_study
 
 __all__ = [
     "StudyRequest",

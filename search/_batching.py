@@ -59,8 +59,7 @@ class ShapeKeys:
         return self._cache[point]
 
     def _key(self, params: Mapping[str, Any]) -> Hashable | None:
-        import models
-        import tasks
+        from ssmtune import models, tasks
 
         try:
             if self._info is None:

@@ -46,8 +46,8 @@ from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, S
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from spaces import Measured, predict_seconds
-from studies import StudyError, study_cost_s, trial_cost_s, trial_id_of, trial_wall_s
+from ssmtune.spaces import Measured, predict_seconds
+from ssmtune.studies import StudyError, study_cost_s, trial_cost_s, trial_id_of, trial_wall_s
 
 __all__ = [
     "Budget",
@@ -135,11 +135,11 @@ class PointUnits:
         self._units: dict[str, float] = {}
 
     def __call__(self, params: dict[str, Any]) -> float:
-        from studies import point_key
+        from ssmtune.studies import point_key
 
         key = point_key(params)
         if key not in self._units:
-            import tasks
+            from ssmtune import tasks
 
             try:
                 if self._length is None:
@@ -176,8 +176,8 @@ def stopped_at_budget(
     steps it reported up to, no test metric and ``stopped_reason = "budget"``. A trial
     resumed from a checkpoint is charged its killed runs' seconds to it as well
     (`RESUMED_SPENT_ATTR`), as its worker would have charged them (`CARRIED_ATTR`)."""
-    from search._worker import BUDGET_REASON, RESUMED_SPENT_ATTR
-    from studies import CARRIED_ATTR, DEVICES_ATTR
+    from ssmtune.search._worker import BUDGET_REASON, RESUMED_SPENT_ATTR
+    from ssmtune.studies import CARRIED_ATTR, DEVICES_ATTR
 
     reported = {s: v for s, v in trial.intermediate_values.items() if math.isfinite(v)}
     better = min if minimize else max

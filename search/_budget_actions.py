@@ -24,12 +24,12 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from search._batching import ShapeKeys
-from search._budget import Budget, Deadline, PointUnits, stopped_at_budget
-from search._faults import Db
-from search._objective import WorkerSpec
-from search._worker import STOP_AT_ATTR
-from studies import (
+from ssmtune.search._batching import ShapeKeys
+from ssmtune.search._budget import Budget, Deadline, PointUnits, stopped_at_budget
+from ssmtune.search._faults import Db
+from ssmtune.search._objective import WorkerSpec
+from ssmtune.search._worker import STOP_AT_ATTR
+from ssmtune.studies import (
     StudySettings,
     device_factor,
     finish_trial,

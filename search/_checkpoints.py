@@ -23,7 +23,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from studies import StudyError
+from ssmtune.studies import StudyError
 
 __all__ = [
     "remove_folder",
@@ -58,7 +58,7 @@ def default_checkpoint_dir(url: str) -> Path:
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///")).expanduser()
         return path.parent.resolve() / f"{path.name}.checkpoints"
-    from tasks import default_data_dir
+    from ssmtune.tasks import default_data_dir
 
     return default_data_dir() / "checkpoints"
 
@@ -151,7 +151,7 @@ def remote_nodes() -> int:
     """The alive nodes of the connected Ray cluster that run on other machines."""
     import ray
 
-    from search._ray import _is_local_host
+    from ssmtune.search._ray import _is_local_host
 
     return sum(
         1 for n in ray.nodes() if n.get("Alive") and not _is_local_host(n["NodeManagerAddress"])

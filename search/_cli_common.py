@@ -25,10 +25,10 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
-from models import ConfigError
-from spaces import SpaceError
-from studies import StudyError
-from tasks import TaskError
+from ssmtune.models import ConfigError
+from ssmtune.spaces import SpaceError
+from ssmtune.studies import StudyError
+from ssmtune.tasks import TaskError
 
 __all__ = [
     "USER_ERRORS",

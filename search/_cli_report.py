@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from search._cli_common import (
+from ssmtune.search._cli_common import (
     command,
     console,
     err_console,
@@ -21,7 +21,7 @@ from search._cli_common import (
     print_json,
     stdout_to_stderr,
 )
-from studies import DEFAULT_STORAGE, STORAGE_ENV
+from ssmtune.studies import DEFAULT_STORAGE, STORAGE_ENV
 
 __all__ = ["register"]
 
@@ -41,7 +41,7 @@ def best(
     as_json: bool = typer.Option(False, "--json", help="Print JSON records."),
 ) -> None:
     """The best trials per task: parameters, validation value, test at best, cost."""
-    import studies
+    from ssmtune import studies
 
     if top < 1:
         fail(f"--top must be an integer >= 1, got {top}")
@@ -84,8 +84,8 @@ def report(
     as_json: bool = typer.Option(False, "--json", help="Print JSON rows."),
 ) -> None:
     """One row per (task, study): trials, cost, best value, expected best after k trials."""
-    import studies
-    from studies import fmt_evaluation, fmt_value
+    from ssmtune import studies
+    from ssmtune.studies import fmt_evaluation, fmt_value
 
     bad_k = [x for x in k or () if x < 1]
     if bad_k:
@@ -206,8 +206,8 @@ def compare(
     which optuna-dashboard shows on each study's page (ssmtune dashboard); that is its only
     write to the database, and --no-note skips it.
     """
-    import studies
-    from studies import fmt_interval, fmt_value
+    from ssmtune import studies
+    from ssmtune.studies import fmt_interval, fmt_value
 
     if not 1 <= resamples <= studies.MAX_RESAMPLES:
         fail(f"--resamples must be an integer 1..{studies.MAX_RESAMPLES}, got {resamples}")
@@ -233,7 +233,7 @@ def compare(
         note=not no_note,
     )
     if out is not None:
-        from studies import write_compare_plots
+        from ssmtune.studies import write_compare_plots
 
         try:
             paths = write_compare_plots(c, Path(out).expanduser())
@@ -317,8 +317,8 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the evaluation as JSON."),
 ) -> None:
     """Retrain a study's best config over several seeds; store mean ± std with the study."""
-    from search import EvaluationError, evaluate_study
-    from studies import fmt_evaluation
+    from ssmtune.search import EvaluationError, evaluate_study
+    from ssmtune.studies import fmt_evaluation
 
     # with --json, stdout is the JSON alone, whatever Ray prints meanwhile
     with stdout_to_stderr() if as_json else contextlib.nullcontext():
@@ -361,7 +361,7 @@ def dashboard(
 
     To expose it deliberately (all who reach it can use it): --host 0.0.0.0 --allow-host NAME.
     """
-    import studies
+    from ssmtune import studies
 
     shown = studies.mask_url(storage)
 
@@ -387,7 +387,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _fmt(v: float | None, metric: str) -> str:
-    from studies import fmt_value
+    from ssmtune.studies import fmt_value
 
     return fmt_value(v, metric)
 

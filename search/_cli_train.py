@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from search._cli_common import command, console, err_console, fail, print_json
+from ssmtune.search._cli_common import command, console, err_console, fail, print_json
 
 __all__ = ["register", "parse_setting", "parse_settings"]
 
@@ -90,7 +90,7 @@ def parse_settings(model: str, settings: list[str]) -> tuple[dict[str, Any], dic
     Returns:
         (config fields, train option fields).
     """
-    import models
+    from ssmtune import models
 
     config_types = _field_types(models.config_class(model))
     option_types = _field_types(models.TrainOptions)
@@ -155,8 +155,7 @@ def train_command(
 ) -> None:
     """Train one config on one task under the benchmark protocol; print validation and test
     metrics, status and cost."""
-    import models
-    import tasks
+    from ssmtune import models, tasks
 
     fields, option_fields = parse_settings(model, settings or [])
     flags = {"max_steps": max_steps, "eval_every": eval_every, "patience": patience}

@@ -14,9 +14,9 @@ import os
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from search._objective import DEFAULT_OBJECTIVE, TrialContext, WorkerSpec, load_objective
-from search._ray import ray_session, worker_env
-from studies import StudyError
+from ssmtune.search._objective import DEFAULT_OBJECTIVE, TrialContext, WorkerSpec, load_objective
+from ssmtune.search._ray import ray_session, worker_env
+from ssmtune.studies import StudyError
 
 __all__ = [
     "Protocol",
@@ -67,7 +67,7 @@ def full_protocol() -> dict[str, int]:
         >>> full_protocol()
         {'max_steps': 100000, 'eval_every': 1000, 'patience': 10}
     """
-    import models
+    from ssmtune import models
 
     defaults = models.TrainOptions()
     return {k: getattr(defaults, k) for k in _PROTOCOL_FIELDS}
@@ -96,7 +96,7 @@ def evaluate_study(
         StudyError: bad input (unknown study, no complete trial, bad numbers or protocol).
         EvaluationError: a seed produced no test metric; nothing was stored.
     """
-    import studies
+    from ssmtune import studies
 
     if workers is not None and workers < 1:
         raise StudyError(f"`workers` must be >= 1, got {workers}")

@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection, Sequence
 from functools import partial
 from typing import Any
 
-from studies import fail_trial, retries_of, stale_trials, storage_of
+from ssmtune.studies import fail_trial, retries_of, stale_trials, storage_of
 
 __all__ = ["Db", "Faults"]
 

@@ -20,6 +20,7 @@ stores what they return, is `search._worker.TrialWorker`.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ __all__ = [
 _CACHE_LOCK = threading.Lock()
 
 #: The objective of real studies.
-DEFAULT_OBJECTIVE = "search._objective:train_objective"
+DEFAULT_OBJECTIVE = "ssmtune.search._objective:train_objective"
 
 
 @dataclass(frozen=True)
@@ -116,13 +117,13 @@ class TrialContext:
         """The trial's `models.Checkpoint` for `models.train`, or None when it has no folder."""
         if self.checkpoint_folder is None:
             return None
-        import models
+        from ssmtune import models
 
         return models.Checkpoint(self.checkpoint_folder, on_resume=self.on_resume)
 
     def dataset(self) -> Any:
         """The task's data for the study's seed, loaded once per worker."""
-        import tasks
+        from ssmtune import tasks
 
         return self._once(
             ("data", self.spec.task, self.spec.seed),
@@ -133,7 +134,7 @@ class TrialContext:
 
     def space(self) -> Any:
         """The study's search space, loaded once per worker."""
-        import spaces
+        from ssmtune import spaces
 
         return self._once(("space", self.spec.space), spaces.get, self.spec.space)
 
@@ -146,7 +147,7 @@ class TrialContext:
 
 def train_objective(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
     """Train the config of `params` with `models.train` and return its outcome."""
-    import models
+    from ssmtune import models
 
     data = ctx.dataset()
     config, options = ctx.space().to_config(params, task_info=data.info)
@@ -176,7 +177,7 @@ def train_objective_precompile(params: dict[str, Any], ctx: TrialContext) -> flo
     """Compile what `train_objective` will need for `params` (`models.precompile`), without
     training: the worker runs it in the background for the next shape (``--compile-ahead``).
     Returns the seconds spent compiling."""
-    import models
+    from ssmtune import models
 
     data = ctx.dataset()
     config, options = ctx.space().to_config(params, task_info=data.info)
@@ -194,7 +195,7 @@ def train_objective_batch(
     The same data, space, protocol and seed as `train_objective`, one `TrialContext` (its own
     report/prune callback) per trial; each outcome carries the trial's share of the wall time.
     """
-    import models
+    from ssmtune import models
 
     ctx0 = ctxs[0]
     data = ctx0.dataset()
@@ -228,14 +229,40 @@ def train_objective_batch(
     ]
 
 
+#: The top-level names ssmtune's modules had before they moved under `ssmtune` (0.1.0 and
+#: earlier); a study recorded then names its objective by them (``benchmarks._overhead:noop``).
+_OLD_TOP_LEVEL = frozenset({"models", "tasks", "spaces", "studies", "search", "benchmarks"})
+
+
+def objective_path(path: str) -> str:
+    """`path` (``module:function``) as this version names it: a module of ssmtune recorded
+    under its old top-level name gets the ``ssmtune.`` prefix; any other path is kept.
+
+    >>> objective_path("search._objective:train_objective")
+    'ssmtune.search._objective:train_objective'
+    >>> objective_path("tests.search._fakes:quick")
+    'tests.search._fakes:quick'
+    """
+    module, sep, name = path.partition(":")
+    if module.split(".")[0] in _OLD_TOP_LEVEL:
+        try:
+            found = importlib.util.find_spec(f"ssmtune.{module}") is not None
+        except ModuleNotFoundError:  # a parent package that is not ssmtune's
+            found = False
+        if found:
+            return f"ssmtune.{module}{sep}{name}"
+    return path
+
+
 def load_objective(path: str) -> Callable[[dict[str, Any], TrialContext], TrialOutcome]:
-    """The objective named by `path`, ``module:function`` (e.g. `DEFAULT_OBJECTIVE`)."""
-    module, _, name = path.partition(":")
+    """The objective named by `path`, ``module:function`` (e.g. `DEFAULT_OBJECTIVE`; an old
+    name of one of ssmtune's modules is read as `objective_path` says)."""
+    module, _, name = objective_path(path).partition(":")
     return getattr(importlib.import_module(module), name)
 
 
 def objective_form(path: str, form: str) -> Callable[..., Any] | None:
     """A form of the objective (``module:function_<form>``: ``batch``, ``precompile``), None
     when it has none."""
-    module, _, name = path.partition(":")
+    module, _, name = objective_path(path).partition(":")
     return getattr(importlib.import_module(module), f"{name}_{form}", None)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from studies import PRUNERS, SAMPLERS, StudyError
+from ssmtune.studies import PRUNERS, SAMPLERS, StudyError
 
 if TYPE_CHECKING:
     import optuna
 
-    from studies import StudySettings
+    from ssmtune.studies import StudySettings
 
 __all__ = ["SAMPLERS", "PRUNERS", "make_sampler", "make_pruner", "study_policy"]
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from search._objective import WorkerSpec
-from search._ray import worker_env
-from search._run_options import RunOptions
+from ssmtune.search._objective import WorkerSpec
+from ssmtune.search._ray import worker_env
+from ssmtune.search._run_options import RunOptions
 
 __all__ = ["START_ATTEMPTS", "WorkerPool"]
 

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-__all__ = ["StudyProgress", "format_value", "closing_lines"]
+__all__ = ["StudyProgress", "format_value", "closing_lines", "lost_line"]
 
 
 def format_value(value: float | None) -> str:
@@ -120,10 +120,7 @@ def closing_lines(summary: dict[str, Any]) -> list[str]:
     if stopped:
         lines.append(stopped)
     if summary.get("n_lost"):
-        lines.append(
-            f"{summary['n_lost']} trials failed without a result (worker or database trouble, "
-            f"retries used up); `ssmtune study resume {name}` runs them again"
-        )
+        lines.append(lost_line(summary))
     lines += [
         f"results: {storage}",
         f"  ssmtune study status {name} --storage {storage}",
@@ -132,3 +129,20 @@ def closing_lines(summary: dict[str, Any]) -> list[str]:
         f"  optuna-dashboard {storage}",
     ]
     return lines
+
+
+def lost_line(status: dict[str, Any]) -> str:
+    """The line about the trials that failed without a result (`studies.study_status`'s
+    ``n_lost``): how many, how many of them were retries, and the last one's reason.
+
+    >>> lost_line({"name": "s", "n_lost": 2, "lost_retried": 0, "lost_reason": "ValueError: x"})
+    '2 trials failed without a result (none was retried; the last: ValueError: x); `ssmtune study resume s` runs them again'
+    """
+    retried = status.get("lost_retried") or 0
+    tried = "none was retried" if not retried else f"{retried} of them after a retry"
+    reason = status.get("lost_reason")
+    last = f"; the last: {reason}" if reason else ""
+    return (
+        f"{status['n_lost']} trials failed without a result ({tried}{last}); "
+        f"`ssmtune study resume {status['name']}` runs them again"
+    )

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studies import StudyError
+from ssmtune.studies import StudyError
 
 __all__ = [
     "RayInfo",

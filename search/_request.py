@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studies import (
+from ssmtune.studies import (
     PRUNERS,
     SAMPLERS,
     Pruner,
@@ -162,9 +162,7 @@ def plan_study(
     Raises:
         StudyError, TaskError, SpaceError, ConfigError: bad input (one line each).
     """
-    import models
-    import spaces
-    import tasks
+    from ssmtune import models, spaces, tasks
 
     if sampler not in SAMPLERS:
         raise StudyError(f"unknown sampler {sampler!r}; samplers: {', '.join(SAMPLERS)}")

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from search._budget import Budget
-from search._faults import Db
-from studies import StudySettings, study_status, trial_id_of
+from ssmtune.search._budget import Budget
+from ssmtune.search._faults import Db
+from ssmtune.studies import StudySettings, study_status, trial_id_of
 
 __all__ = ["Counters", "RunSummary"]
 

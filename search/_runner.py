@@ -44,7 +44,11 @@ Faults the loop rides through or ends on:
   that ends with its plan done removes what is left of the study's checkpoints;
 - Ray lost (`search._ray_health`): a dead local Ray ends the run at once, a cluster that
   cannot be reached ends it after `RAY_LOSS_S` seconds; the trials in flight are failed and
-  re-queued first (when the database allows), and the message says to `resume`.
+  re-queued first (when the database allows), and the message says to `resume`;
+- every trial failing the same way (`search._fail_fast`): when the first trials of the run
+  all raise one error and none has a result, the run stops with that error in one line; the
+  failed trials are queued again (no retry used up) and the trials in flight re-queued, so
+  `resume` runs them once the cause is fixed.
 """
 
 from __future__ import annotations
@@ -57,25 +61,27 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from search._batching import ShapeKeys
-from search._budget import Budget
-from search._budget_actions import BudgetActions, runner_budget
-from search._checkpoints import drop_trial_checkpoint
-from search._faults import Faults
-from search._objective import WorkerSpec
-from search._pool import WorkerPool
-from search._ray_health import RayWatch
-from search._run_options import GRACE_BEATS, RunOptions
-from search._run_summary import RunSummary
-from search._scheduler import Scheduler
-from search._signals import install_stop_signals
-from search._taking import TrialTaker
-from search._worker import BUDGET_REASON, TrialWorker
-from studies import (
+from ssmtune.search._batching import ShapeKeys
+from ssmtune.search._budget import Budget
+from ssmtune.search._budget_actions import BudgetActions, runner_budget
+from ssmtune.search._checkpoints import drop_trial_checkpoint
+from ssmtune.search._fail_fast import FailFast
+from ssmtune.search._faults import Faults
+from ssmtune.search._objective import WorkerSpec
+from ssmtune.search._pool import WorkerPool
+from ssmtune.search._ray_health import RayWatch
+from ssmtune.search._run_options import GRACE_BEATS, RunOptions
+from ssmtune.search._run_summary import RunSummary
+from ssmtune.search._scheduler import Scheduler
+from ssmtune.search._signals import install_stop_signals
+from ssmtune.search._taking import TrialTaker
+from ssmtune.search._worker import BUDGET_REASON, TrialWorker
+from ssmtune.studies import (
     StudyError,
     StudySettings,
     fail_trial,
     record_heartbeat,
+    retry_trial,
     retrying,
     storage_of,
     trial_id_of,
@@ -161,6 +167,8 @@ class Runner:
             )
         # which trials an idle worker takes (search._taking)
         self.taker = TrialTaker(study, settings, self.scheduler, self.budget, self._own_trials)
+        # a run whose first trials all raise the same error stops (search._fail_fast)
+        self.fail_fast = FailFast()
 
     # ------------------------------------------------------------------ workers
     def _running_workers(self) -> int:
@@ -298,7 +306,7 @@ class Runner:
             self.pool.kill_all()
             restore()
         if self.stopped_by is None and self.spec.checkpoint_dir is not None:
-            from search._checkpoints import remove_study_folder
+            from ssmtune.search._checkpoints import remove_study_folder
 
             # the plan is done: no trial of the study is waiting or running
             remove_study_folder(self.spec.checkpoint_dir, self.spec.study_name)
@@ -403,20 +411,56 @@ class Runner:
             self.budget.ended(slot.trial_ids)
         per_trial = (time.perf_counter() - slot.started) / len(slot.trial_ids)
         self.counters.trial_s.extend([per_trial] * len(slot.trial_ids))
+        if isinstance(result, list | dict):
+            self._fail_fast([result] if isinstance(result, dict) else result)
+
+    def _fail_fast(self, summaries: list[dict[str, Any]]) -> None:
+        """Feed the run's fail-fast rule (`search._fail_fast`) what the workers returned; when
+        it trips, stop the run: the trials in flight are re-queued (as on Ctrl+C), the failed
+        ones queued again without using up a retry, and one line names the error."""
+        tripped = False
+        for r in summaries:
+            if r.get("state") == "ALREADY_FINISHED":
+                continue
+            if r.get("raised"):
+                tripped |= self.fail_fast.failed(r["trial_id"], str(r.get("fail_reason")))
+            else:
+                self.fail_fast.succeeded()
+        if not tripped:
+            return
+        self._requeue_inflight("stopped: the run's trials all failed the same way")
+        failed = [
+            self._db(partial(self.storage.get_trial, t), "read a trial")
+            for t in self.fail_fast.trials
+        ]
+        for trial in failed:
+            self._db(partial(retry_trial, self.study, trial, count=False), "queue a trial again")
+        name = self.spec.study_name
+        raise StudyError(
+            f"the first {len(failed)} trials of this run all failed with the same error, "
+            f"so it stopped (trial {failed[0].number}: {self.fail_fast.reason}); they are "
+            f"queued again: fix the cause, then `ssmtune study resume {name}` runs them"
+        )
 
     def _interrupt(self) -> None:
+        self.stopped_by = "interrupted"
+        self.counters.interrupted += self._requeue_inflight("interrupted by the user")
+
+    def _requeue_inflight(self, why: str) -> int:
+        """Kill the workers of the trials in flight and re-queue those trials (without using
+        up a retry: they did nothing wrong); returns how many were re-queued."""
         import ray
 
-        self.stopped_by = "interrupted"
         for slot in list(self.inflight.values()):
             self.pool.kill(slot.actor)
         # let the kills land, so that no worker tells a result after its trial was re-queued
         ray.wait(list(self.inflight), num_returns=len(self.inflight), timeout=10)
+        requeued = 0
         for slot in list(self.inflight.values()):
             for trial_id in slot.trial_ids:
-                if self.faults.requeue(trial_id, "interrupted by the user"):
-                    self.counters.interrupted += 1
+                requeued += self.faults.requeue(trial_id, why)
         self.inflight.clear()
+        return requeued
 
     # ------------------------------------------------------------------ Ray's health
     def _check_ray(self) -> None:

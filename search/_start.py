@@ -14,15 +14,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from search._budget import check_new_budget
-from search._checkpoints import check_shared, remote_nodes, resolve_checkpoint_dir
-from search._objective import DEFAULT_OBJECTIVE, WorkerSpec
-from search._policy import study_policy
-from search._ray import cluster_is_local, is_remote_address, ray_session
-from search._request import Execution, StudyRequest, plan_study
-from search._run_options import RunOptions, default_workers, heartbeat_seconds
-from search._runner import Runner
-from studies import (
+from ssmtune.search._budget import check_new_budget
+from ssmtune.search._checkpoints import check_shared, remote_nodes, resolve_checkpoint_dir
+from ssmtune.search._objective import DEFAULT_OBJECTIVE, WorkerSpec, objective_path
+from ssmtune.search._policy import study_policy
+from ssmtune.search._ray import cluster_is_local, is_remote_address, ray_session
+from ssmtune.search._request import Execution, StudyRequest, plan_study
+from ssmtune.search._run_options import RunOptions, default_workers, heartbeat_seconds
+from ssmtune.search._runner import Runner
+from ssmtune.studies import (
     Pruner,
     Sampler,
     StudyError,
@@ -112,7 +112,9 @@ def _run(
                 f"`cpus_per_trial` {cpus:g} but the Ray cluster has {ray_info.cpus:g} CPUs"
             )
         n_workers = wanted_workers or default_workers(ray_info.cpus, ray_info.gpus, cpus, gpus)
-        objective = execution.objective or recorded.get("objective") or DEFAULT_OBJECTIVE
+        objective = objective_path(
+            execution.objective or recorded.get("objective") or DEFAULT_OBJECTIVE
+        )
         record = {"workers": n_workers, "cpus_per_trial": cpus, "gpus_per_trial": gpus}
         if objective != DEFAULT_OBJECTIVE:  # a stand-in for training (benchmarks, tests)
             record["objective"] = objective
@@ -286,8 +288,7 @@ def resume_study(
     waiting run first); None keeps the recorded one. The other arguments are the run's
     (`Execution`; None: as recorded) and `storage`, as for `start_study`.
     """
-    import spaces
-    import tasks
+    from ssmtune import spaces, tasks
 
     execution = Execution(
         workers=workers,

@@ -17,9 +17,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from search._budget import Budget
-from search._scheduler import Scheduler, Waiting
-from studies import StudySettings, ask_new, count_originals, pop_waiting, trial_id_of, trial_point
+from ssmtune.search._budget import Budget
+from ssmtune.search._scheduler import Scheduler, Waiting
+from ssmtune.studies import (
+    StudySettings,
+    ask_new,
+    count_originals,
+    pop_waiting,
+    trial_id_of,
+    trial_point,
+)
 
 __all__ = ["TrialTaker"]
 

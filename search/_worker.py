@@ -45,7 +45,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from search._objective import (
+from ssmtune.search._objective import (
     TrialContext,
     TrialOutcome,
     WorkerSpec,
@@ -97,8 +97,8 @@ class TrialWorker:
         if self._study is None:
             import optuna
 
-            from search._policy import make_pruner
-            from studies import open_storage
+            from ssmtune.search._policy import make_pruner
+            from ssmtune.studies import open_storage
 
             storage = open_storage(self.spec.storage_url)
             self._study = optuna.load_study(
@@ -119,7 +119,6 @@ class TrialWorker:
         of a trial of another shape this worker will get later; its model is compiled in a
         background thread meanwhile (the objective's ``_precompile`` form, if it has one).
         """
-        from optuna.trial import TrialState
 
         ctx = self._claim(trial_id)
         if ahead is not None:
@@ -129,7 +128,7 @@ class TrialWorker:
             outcome = load_objective(self.spec.objective)(params, ctx)
         except Exception as exc:  # the trial failed, the worker lives on
             wall = time.perf_counter() - start
-            return self._finish(trial_id, TrialState.FAIL, None, {"wall_s": wall}, _one_line(exc))
+            return self._raised(trial_id, wall, exc)
         wall = time.perf_counter() - start
         return self._record(trial_id, outcome, wall if outcome.wall_s is None else outcome.wall_s)
 
@@ -139,7 +138,6 @@ class TrialWorker:
         """Train trials of one shape together (``--batch-trials``) with the objective's batch
         form; one summary per trial, each trial stored on its own with its share of the cost.
         An objective without a batch form runs the trials one after the other."""
-        from optuna.trial import TrialState
 
         batch = objective_form(self.spec.objective, "batch")
         if batch is None or len(trial_ids) == 1:
@@ -150,10 +148,7 @@ class TrialWorker:
             outcomes = batch(params_list, ctxs)
         except Exception as exc:
             wall = (time.perf_counter() - start) / len(trial_ids)
-            return [
-                self._finish(t, TrialState.FAIL, None, {"wall_s": wall}, _one_line(exc))
-                for t in trial_ids
-            ]
+            return [self._raised(t, wall, exc) for t in trial_ids]
         wall = (time.perf_counter() - start) / len(trial_ids)
         return [
             self._record(t, o, o.wall_s if o.wall_s is not None else wall)
@@ -184,7 +179,13 @@ class TrialWorker:
         """
         import optuna
 
-        from studies import DEVICES_ATTR, device_factor, is_outage, set_trial_attrs, storage_of
+        from ssmtune.studies import (
+            DEVICES_ATTR,
+            device_factor,
+            is_outage,
+            set_trial_attrs,
+            storage_of,
+        )
 
         study = self._db(self.study, "open the study")
         trial = self._db(lambda: optuna.Trial(study, trial_id), f"load trial {trial_id}")
@@ -230,7 +231,7 @@ class TrialWorker:
         self._unreported[trial_id] = flush
         folder = None
         if self.spec.checkpoint_dir is not None:
-            from search._checkpoints import trial_folder
+            from ssmtune.search._checkpoints import trial_folder
 
             frozen = self._db(lambda: storage_of(study).get_trial(trial_id), "read a trial")
             folder = trial_folder(self.spec.checkpoint_dir, self.spec.study_name, frozen)
@@ -255,14 +256,14 @@ class TrialWorker:
     @staticmethod
     def _past_deadline(study: Any, trial_id: int) -> bool:
         """Whether the runner's deadline of the trial (`STOP_AT_ATTR`) has passed."""
-        from studies import storage_of
+        from ssmtune.studies import storage_of
 
         stop_at = storage_of(study).get_trial(trial_id).system_attrs.get(STOP_AT_ATTR)
         return stop_at is not None and time.time() >= float(stop_at)
 
     def _db(self, call: Callable[[], Any], what: str) -> Any:
         """`call()` retried through a database outage (`studies._storage.retrying`)."""
-        from studies import retrying
+        from ssmtune.studies import retrying
 
         return retrying(
             call,
@@ -278,7 +279,7 @@ class TrialWorker:
         best it reported) and ``stopped_reason = "budget"``."""
         from optuna.trial import TrialState
 
-        from studies import CARRIED_ATTR, DEVICES_ATTR, device_factor
+        from ssmtune.studies import CARRIED_ATTR, DEVICES_ATTR, device_factor
 
         devices = device_factor(self.spec.device_share, outcome.device_count)
         carried = self._carried.pop(trial_id, 0.0)  # the killed runs' time to the checkpoint
@@ -315,6 +316,15 @@ class TrialWorker:
             return self._finish(trial_id, TrialState.FAIL, None, attrs, reason)
         return self._finish(trial_id, TrialState.COMPLETE, float(val), attrs)
 
+    def _raised(self, trial_id: int, wall: float, exc: Exception) -> dict[str, Any]:
+        """Store a trial whose objective raised `exc` as FAIL with the error as its reason;
+        the summary says ``raised`` (the runner's fail-fast rule, `search._fail_fast`)."""
+        from optuna.trial import TrialState
+
+        summary = self._finish(trial_id, TrialState.FAIL, None, {"wall_s": wall}, _one_line(exc))
+        summary["raised"] = True
+        return summary
+
     def _finish(
         self,
         trial_id: int,
@@ -323,7 +333,7 @@ class TrialWorker:
         attrs: dict[str, Any],
         reason: str | None = None,
     ) -> dict[str, Any]:
-        from studies import finish_trial, storage_of
+        from ssmtune.studies import finish_trial, storage_of
 
         self._best.pop(trial_id, None)
         self._over_budget.discard(trial_id)
@@ -344,7 +354,7 @@ class TrialWorker:
         if not done:
             summary["state"] = "ALREADY_FINISHED"  # the runner gave the trial up meanwhile
         elif folder is not None:  # finished: its retries (if any) need no checkpoint
-            from search._checkpoints import remove_folder
+            from ssmtune.search._checkpoints import remove_folder
 
             remove_folder(folder)
         return summary

@@ -13,8 +13,8 @@ from typing import Any, NoReturn
 
 import typer
 
-from search import _cli_report, _cli_spaces, _cli_study, _cli_tasks, _cli_train
-from search._cli_common import USER_ERRORS, command, err_console
+from ssmtune.search import _cli_report, _cli_spaces, _cli_study, _cli_tasks, _cli_train
+from ssmtune.search._cli_common import USER_ERRORS, command, err_console
 
 __all__ = ["app", "main", "ssmtune_version"]
 

@@ -1,6 +1,6 @@
 """spaces: what may be tried. Parameters, grids, sizes and the catalog of published grids.
 
-    >>> import spaces
+    >>> from ssmtune import spaces
     >>> space = spaces.get("d-linoss-reduced")
     >>> space.size, space.dims
     (162, 5)
@@ -12,12 +12,12 @@ finished trials measured (`Measured`), for budgets. The package talks only to `m
 (config fields, training options), and imports it lazily.
 """
 
-from spaces._catalog import get, names, register
-from spaces._cost import Measured, point_cost, predict_seconds
-from spaces._errors import SpaceError
-from spaces._params import Categorical, Constant, FloatRange, IntRange, Parameter
-from spaces._space import Space
-from spaces._toml import load, loads
+from ssmtune.spaces._catalog import get, names, register
+from ssmtune.spaces._cost import Measured, point_cost, predict_seconds
+from ssmtune.spaces._errors import SpaceError
+from ssmtune.spaces._params import Categorical, Constant, FloatRange, IntRange, Parameter
+from ssmtune.spaces._space import Space
+from ssmtune.spaces._toml import load, loads
 
 __all__ = [
     "SpaceError",

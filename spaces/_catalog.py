@@ -16,9 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from spaces._errors import SpaceError
-from spaces._params import Categorical, Constant, FloatRange, IntRange, Parameter
-from spaces._space import Space
+from ssmtune.spaces._errors import SpaceError
+from ssmtune.spaces._params import Categorical, Constant, FloatRange, IntRange, Parameter
+from ssmtune.spaces._space import Space
 
 __all__ = ["names", "get", "register"]
 
@@ -51,7 +51,7 @@ def get(name_or_path: str | Path) -> Space:
     if key in _CATALOG:
         return _CATALOG[key]()
     if text.endswith(".toml") or Path(text).is_file():
-        from spaces._toml import load
+        from ssmtune.spaces._toml import load
 
         return load(text)
     raise SpaceError(

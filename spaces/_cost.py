@@ -23,7 +23,7 @@ with H = `hidden`, P = `state`:
 The units are arbitrary (multiply-adds up to a constant); only ratios between spaces (and
 between points) are meant to be read. `CALIBRATION` holds a per-model factor, 1 by default:
 the check against measured step times is `tests/spaces/test_spaces_cost.py`, which reads
-`benchmarks/results/throughput-cpu.json` (`python -m benchmarks`: LinOSS-IM training steps at
+`benchmarks/results/throughput-cpu.json` (`python -m ssmtune.benchmarks`: LinOSS-IM training steps at
 the paper's best Heartbeat, SelfRegulationSCP1 and EigenWorms configurations) and asserts that
 the formula orders seconds per example-step the way the clock does. On that table (2-core CPU,
 `auto` scan, idle machine, 2026-11-22) the per-example step times are 2.4 ms, 75 ms and 0.31 s,

@@ -15,7 +15,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from spaces._errors import SpaceError
+from ssmtune.spaces._errors import SpaceError
 
 __all__ = ["FieldType", "model_names", "model_fields", "train_fields", "TASK_FIELDS"]
 
@@ -104,7 +104,7 @@ def _dataclass_types(cls: type) -> dict[str, FieldType]:
 
 def model_names() -> tuple[str, ...]:
     """The registered model names (`models.names()`)."""
-    import models
+    from ssmtune import models
 
     return tuple(models.names())
 
@@ -112,7 +112,7 @@ def model_names() -> tuple[str, ...]:
 @functools.cache
 def model_fields(model: str) -> dict[str, FieldType]:
     """The searchable config fields of `model` (its registry field names less `TASK_FIELDS`)."""
-    import models
+    from ssmtune import models
 
     names = tuple(models.field_names(model))
     cls = type(models.config(model))
@@ -123,7 +123,7 @@ def model_fields(model: str) -> dict[str, FieldType]:
 @functools.cache
 def model_defaults(model: str) -> dict[str, Any]:
     """The default value of every config field of `model` (from `models.config(model)`)."""
-    import models
+    from ssmtune import models
 
     cfg = models.config(model)
     return {n: getattr(cfg, n) for n in models.field_names(model) if hasattr(cfg, n)}
@@ -132,7 +132,7 @@ def model_defaults(model: str) -> dict[str, Any]:
 @functools.cache
 def train_fields() -> dict[str, FieldType]:
     """The training options (`models.train_option_names()`) and their types."""
-    import models
+    from ssmtune import models
 
     names = tuple(models.train_option_names())
     cls = models.TrainOptions

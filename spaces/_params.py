@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any, ClassVar
 
-from spaces._errors import SpaceError
+from ssmtune.spaces._errors import SpaceError
 
 __all__ = ["Parameter", "Categorical", "IntRange", "FloatRange", "Constant", "Condition"]
 

@@ -23,10 +23,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from spaces import _fields
-from spaces._cost import point_cost
-from spaces._errors import SpaceError
-from spaces._params import Categorical, Constant, FloatRange, IntRange, Parameter, _fmt
+from ssmtune.spaces import _fields
+from ssmtune.spaces._cost import point_cost
+from ssmtune.spaces._errors import SpaceError
+from ssmtune.spaces._params import Categorical, Constant, FloatRange, IntRange, Parameter, _fmt
 
 __all__ = ["Space", "MAX_GRID"]
 
@@ -388,7 +388,7 @@ class Space:
         Returns:
             The validated model config (it builds) and the training options.
         """
-        import models
+        from ssmtune import models
 
         model, config_fields, option_fields = self.resolve(params)
         config = models.config(model, **config_fields)

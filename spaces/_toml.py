@@ -34,9 +34,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from spaces._errors import SpaceError
-from spaces._params import Categorical, Constant, FloatRange, IntRange, Parameter
-from spaces._space import Space
+from ssmtune.spaces._errors import SpaceError
+from ssmtune.spaces._params import Categorical, Constant, FloatRange, IntRange, Parameter
+from ssmtune.spaces._space import Space
 
 __all__ = ["load", "loads"]
 

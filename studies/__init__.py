@@ -1,7 +1,7 @@
 """studies"""
 
-from studies._best import best_trials, trial_record
-from studies._bootstrap import (
+from ssmtune.studies._best import best_trials, trial_record
+from ssmtune.studies._bootstrap import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
     TrialSample,
@@ -15,13 +15,13 @@ from studies._bootstrap import (
     ratio_verdict,
     resample_indices,
 )
-from studies._compare import (
+from ssmtune.studies._compare import (
     MAX_RESAMPLES,
     MIN_COMPLETE,
     compare,
     default_target,
 )
-from studies._cost import (
+from ssmtune.studies._cost import (
     CARRIED_ATTR,
     DEVICES_ATTR,
     carried_s,
@@ -30,16 +30,16 @@ from studies._cost import (
     trial_cost_s,
     trial_wall_s,
 )
-from studies._dashboard import dashboard_url, serve_dashboard
-from studies._errors import StudyError
-from studies._evaluation import (
+from ssmtune.studies._dashboard import dashboard_url, serve_dashboard
+from ssmtune.studies._errors import StudyError
+from ssmtune.studies._evaluation import (
     EVALUATION_SEEDS,
     evaluation_plan,
     evaluation_seeds,
     store_evaluation,
     summarize_evaluation,
 )
-from studies._expected import (
+from ssmtune.studies._expected import (
     ESTIMATORS,
     REPORT_KS,
     dodge_weights,
@@ -50,19 +50,19 @@ from studies._expected import (
     tang_weights,
     trials_to_within,
 )
-from studies._format import fmt_interval, fmt_value
-from studies._note import Verdict, update_note
-from studies._optuna_internals import storage_of, trial_id_of
-from studies._plots import write_compare_plots
-from studies._query import load_studies, trial_sample
-from studies._report import (
+from ssmtune.studies._format import fmt_interval, fmt_value
+from ssmtune.studies._note import Verdict, update_note
+from ssmtune.studies._optuna_internals import storage_of, trial_id_of
+from ssmtune.studies._plots import write_compare_plots
+from ssmtune.studies._query import load_studies, trial_sample
+from ssmtune.studies._report import (
     DEFAULT_WITHIN,
     fmt_evaluation,
     report,
     study_summary,
     write_report,
 )
-from studies._settings import (
+from ssmtune.studies._settings import (
     PRUNERS,
     SAMPLERS,
     Pruner,
@@ -75,8 +75,8 @@ from studies._settings import (
     load_study,
     name_objective,
 )
-from studies._status import list_studies, study_status
-from studies._storage import (
+from ssmtune.studies._status import list_studies, study_status
+from ssmtune.studies._storage import (
     DEFAULT_STORAGE,
     STORAGE_ENV,
     default_storage_url,
@@ -87,7 +87,7 @@ from studies._storage import (
     open_storage,
     retrying,
 )
-from studies._trials import (
+from ssmtune.studies._trials import (
     FAULT_ENV,
     ask_new,
     count_originals,

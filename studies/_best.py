@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from studies._errors import StudyError
-from studies._query import (
+from ssmtune.studies._errors import StudyError
+from ssmtune.studies._query import (
     complete_trials,
     direction_of,
     load_studies,

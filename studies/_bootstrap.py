@@ -24,8 +24,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from studies._errors import StudyError
-from studies._expected import _sign, check_estimator, expected_best_weights
+from ssmtune.studies._errors import StudyError
+from ssmtune.studies._expected import _sign, check_estimator, expected_best_weights
 
 __all__ = [
     "DEFAULT_RESAMPLES",

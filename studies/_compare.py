@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from studies._bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, LEVEL
-from studies._errors import StudyError
-from studies._expected import check_estimator
-from studies._grid_exact import grid_ratio
-from studies._note import Verdict, update_note
-from studies._query import load_studies
-from studies._reach import reach_and_ratio
-from studies._report import study_summary
-from studies._sides import (
+from ssmtune.studies._bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, LEVEL
+from ssmtune.studies._errors import StudyError
+from ssmtune.studies._expected import check_estimator
+from ssmtune.studies._grid_exact import grid_ratio
+from ssmtune.studies._note import Verdict, update_note
+from ssmtune.studies._query import load_studies
+from ssmtune.studies._reach import reach_and_ratio
+from ssmtune.studies._report import study_summary
+from ssmtune.studies._sides import (
     curve_targets,
     equal_budget,
     equal_trials,
@@ -40,7 +40,7 @@ from studies._sides import (
     side_curves,
     test_at_best_intervals,
 )
-from studies._verdict import verdict
+from ssmtune.studies._verdict import verdict
 
 if TYPE_CHECKING:
     import optuna

@@ -18,8 +18,8 @@ from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from studies._errors import StudyError
-from studies._query import reading_storage
+from ssmtune.studies._errors import StudyError
+from ssmtune.studies._query import reading_storage
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

@@ -14,8 +14,8 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from studies._errors import StudyError
-from studies._query import (
+from ssmtune.studies._errors import StudyError
+from ssmtune.studies._query import (
     complete_trials,
     direction_of,
     load_studies,

@@ -23,7 +23,7 @@ from typing import Literal, cast
 
 import numpy as np
 
-from studies._errors import StudyError
+from ssmtune.studies._errors import StudyError
 
 __all__ = [
     "ESTIMATORS",

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from studies._bootstrap import cost_to_reach
-from studies._expected import Direction
-from studies._query import trial_device_s
+from ssmtune.studies._bootstrap import cost_to_reach
+from ssmtune.studies._expected import Direction
+from ssmtune.studies._query import trial_device_s
 
 __all__ = ["grid_exact", "grid_ratio"]
 

@@ -31,7 +31,7 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from studies._query import metric_of, study_counts, study_device_s
+from ssmtune.studies._query import metric_of, study_counts, study_device_s
 
 if TYPE_CHECKING:
     import optuna

@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studies._format import fmt_interval
-from studies._query import complete_trials, direction_of, trial_sample, value_of
+from ssmtune.studies._format import fmt_interval
+from ssmtune.studies._query import complete_trials, direction_of, trial_sample, value_of
 
 if TYPE_CHECKING:
     import optuna
@@ -110,7 +110,7 @@ def _expected_best_figure(
     import numpy as np
     import plotly.graph_objects as go
 
-    from studies._bootstrap import (
+    from ssmtune.studies._bootstrap import (
         DEFAULT_RESAMPLES,
         DEFAULT_SEED,
         boot_expected_best,

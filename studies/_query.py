@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from studies._bootstrap import TrialSample
-from studies._cost import study_cost_s, trial_cost_s
-from studies._errors import StudyError
-from studies._expected import Direction
+from ssmtune.studies._bootstrap import TrialSample
+from ssmtune.studies._cost import study_cost_s, trial_cost_s
+from ssmtune.studies._errors import StudyError
+from ssmtune.studies._expected import Direction
 
 if TYPE_CHECKING:
     import optuna
@@ -47,7 +47,7 @@ def reading_storage(storage: str | BaseStorage) -> BaseStorage:
     """
     from optuna.storages import BaseStorage
 
-    from studies._storage import open_storage
+    from ssmtune.studies._storage import open_storage
 
     if isinstance(storage, BaseStorage):
         return storage

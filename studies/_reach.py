@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from studies._bootstrap import MAX_UNDEFINED, boot_cost_to_reach, boot_ratio, cost_to_reach
-from studies._expected import Direction
-from studies._sides import Side, interval
+from ssmtune.studies._bootstrap import MAX_UNDEFINED, boot_cost_to_reach, boot_ratio, cost_to_reach
+from ssmtune.studies._expected import Direction
+from ssmtune.studies._sides import Side, interval
 
 __all__ = ["reach_and_ratio", "one_sided_ratio"]
 

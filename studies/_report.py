@@ -14,16 +14,16 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studies._cost import carried_s
-from studies._errors import StudyError
-from studies._expected import (
+from ssmtune.studies._cost import carried_s
+from ssmtune.studies._errors import StudyError
+from ssmtune.studies._expected import (
     REPORT_KS,
     check_estimator,
     expected_best_curve,
     trials_to_within,
 )
-from studies._format import fmt_value
-from studies._query import (
+from ssmtune.studies._format import fmt_value
+from ssmtune.studies._query import (
     complete_trials,
     direction_of,
     load_studies,
@@ -340,7 +340,7 @@ def write_report(
     written = [md, csv_path]
     text = "# ssmtune report\n\n" + to_markdown(rows, ks)
     if plots:
-        from studies._plots import write_plots
+        from ssmtune.studies._plots import write_plots
 
         figures, notes = write_plots(rows, studies, out)
         written += figures

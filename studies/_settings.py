@@ -23,10 +23,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from studies._errors import StudyError
-from studies._note import update_note
-from studies._query import metric_of
-from studies._storage import mask_url
+from ssmtune.studies._errors import StudyError
+from ssmtune.studies._note import update_note
+from ssmtune.studies._query import metric_of
+from ssmtune.studies._storage import mask_url
 
 if TYPE_CHECKING:
     import optuna

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from studies._bootstrap import (
+from ssmtune.studies._bootstrap import (
     TrialSample,
     boot_cost_to_reach,
     boot_expected_best,
@@ -29,15 +29,15 @@ from studies._bootstrap import (
     percentile_interval,
     resample_indices,
 )
-from studies._expected import (
+from ssmtune.studies._expected import (
     REPORT_KS,
     Direction,
     Estimator,
     expected_best_at_cost,
     expected_best_curve,
 )
-from studies._grid_exact import grid_exact
-from studies._query import complete_trials, trial_sample
+from ssmtune.studies._grid_exact import grid_exact
+from ssmtune.studies._query import complete_trials, trial_sample
 
 if TYPE_CHECKING:
     import optuna

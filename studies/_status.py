@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from studies._cost import study_cost_s
-from studies._query import value_of
-from studies._settings import StudySettings
-from studies._trials import failed_by_config, superseded
+from ssmtune.studies._cost import study_cost_s
+from ssmtune.studies._query import value_of
+from ssmtune.studies._settings import StudySettings
+from ssmtune.studies._trials import failed_by_config, superseded
 
 if TYPE_CHECKING:
     import optuna
@@ -41,8 +41,10 @@ def study_status(study: optuna.Study) -> dict[str, Any]:
         A dict: name, task, model, space, sampler, pruner, direction, total (trials planned),
         finished (planned trials with a result: complete, pruned, or failed because their
         configuration diverged; a trial that failed for any other reason with no retry queued
-        is not finished, and `resume` runs it again), n_lost (those trials), n_complete, n_pruned, n_fail, n_running, n_waiting (trials per state; n_fail
-        counts every failed run, n_retried those re-queued), best_value, best_trial,
+        is not finished, and `resume` runs it again), n_lost (those trials), lost_retried (how
+        many of them were retries of an earlier failure), lost_reason (the `fail_reason` of the
+        last of them), n_complete, n_pruned, n_fail, n_running, n_waiting (trials per state;
+        n_fail counts every failed run, n_retried those re-queued), best_value, best_trial,
         best_params, device_hours, started, last_finished.
     """
     from optuna.trial import TrialState
@@ -59,6 +61,7 @@ def study_status(study: optuna.Study) -> dict[str, Any]:
     retried = superseded(trials)
     final_fail = [t for t in trials if t.state == TrialState.FAIL and t.number not in retried]
     measured = sum(1 for t in final_fail if failed_by_config(t))
+    lost = [t for t in final_fail if not failed_by_config(t)]
     finished = counts[TrialState.COMPLETE] + counts[TrialState.PRUNED] + measured
     complete = [
         t
@@ -81,7 +84,9 @@ def study_status(study: optuna.Study) -> dict[str, Any]:
         "direction": study.direction.name.lower(),
         "total": _planned(settings),
         "finished": finished,
-        "n_lost": len(final_fail) - measured,
+        "n_lost": len(lost),
+        "lost_retried": sum(1 for t in lost if "retry_of" in t.user_attrs),
+        "lost_reason": lost[-1].user_attrs.get("fail_reason") if lost else None,
         "n_trials": len(trials),
         "n_complete": counts[TrialState.COMPLETE],
         "n_pruned": counts[TrialState.PRUNED],

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from studies._errors import StudyError
+from ssmtune.studies._errors import StudyError
 
 if TYPE_CHECKING:
     from optuna.storages import RDBStorage

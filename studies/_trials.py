@@ -28,7 +28,7 @@ import signal
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
-from studies import _optuna_internals as optuna_internals
+from ssmtune.studies import _optuna_internals as optuna_internals
 
 if TYPE_CHECKING:
     import optuna

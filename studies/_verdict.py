@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from studies._expected import Direction
-from studies._format import fmt_interval, fmt_value
+from ssmtune.studies._expected import Direction
+from ssmtune.studies._format import fmt_interval, fmt_value
 
 __all__ = ["verdict"]
 

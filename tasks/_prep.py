@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks._errors import TaskError
-from tasks._types import Split
+from ssmtune.tasks._errors import TaskError
+from ssmtune.tasks._types import Split
 
 __all__ = [
     "SPLIT_FRACTIONS",

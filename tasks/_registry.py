@@ -16,11 +16,11 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from tasks._base import Task
-from tasks._errors import TaskError
-from tasks._ppg import PPGTask
-from tasks._prep import add_time, resolve_data_dir
-from tasks._synthetic import (
+from ssmtune.tasks._base import Task
+from ssmtune.tasks._errors import TaskError
+from ssmtune.tasks._ppg import PPGTask
+from ssmtune.tasks._prep import add_time, resolve_data_dir
+from ssmtune.tasks._synthetic import (
     MAX_LENGTH,
     Delay,
     DigitsNoise,
@@ -30,8 +30,8 @@ from tasks._synthetic import (
     SyntheticTask,
     ToneFreq,
 )
-from tasks._types import Dataset, TaskInfo
-from tasks._uea import (
+from ssmtune.tasks._types import Dataset, TaskInfo
+from ssmtune.tasks._uea import (
     EMBEDDED,
     LONG_RANGE,
     WHEEL_EXTRA,
@@ -39,7 +39,7 @@ from tasks._uea import (
     UEATask,
     archive_datasets,
 )
-from tasks._user import user_task
+from ssmtune.tasks._user import user_task
 
 __all__ = ["names", "info", "load", "get", "data_identity"]
 

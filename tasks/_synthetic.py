@@ -28,8 +28,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from tasks._base import CaseTask
-from tasks._types import Split, TaskInfo
+from ssmtune.tasks._base import CaseTask
+from ssmtune.tasks._types import Split, TaskInfo
 
 __all__ = [
     "CASES",

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks._errors import TaskError
-from tasks._prep import pad
+from ssmtune.tasks._errors import TaskError
+from ssmtune.tasks._prep import pad
 
 __all__ = ["read_file", "read_pair", "encode_labels"]
 

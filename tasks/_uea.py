@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks._base import CaseTask
-from tasks._errors import TaskError
-from tasks._prep import drop_duplicates, load_npz, resolve_data_dir, save_npz
-from tasks._ts import read_pair
-from tasks._types import Available, Source, Split, TaskInfo
+from ssmtune.tasks._base import CaseTask
+from ssmtune.tasks._errors import TaskError
+from ssmtune.tasks._prep import drop_duplicates, load_npz, resolve_data_dir, save_npz
+from ssmtune.tasks._ts import read_pair
+from ssmtune.tasks._types import Available, Source, Split, TaskInfo
 
 __all__ = [
     "ARCHIVE_URL",
@@ -171,7 +171,7 @@ def provenance(info: TaskInfo, *, data_dir: str | os.PathLike | None = None) -> 
     data not there; any other source as `TaskInfo.source` names it.
 
     Example:
-        >>> from tasks import info
+        >>> from ssmtune.tasks import info
         >>> provenance(info("basicmotions")), provenance(info("recall"))
         ('embedded (sktime)', 'synthetic')
     """
@@ -329,6 +329,6 @@ class EmbeddedTask(CaseTask):
 
 
 def _dir_flag(data_dir: Path) -> str:
-    from tasks._prep import default_data_dir
+    from ssmtune.tasks._prep import default_data_dir
 
     return "" if data_dir == default_data_dir() else f" --data-dir {data_dir}"

@@ -47,11 +47,11 @@ from typing import Literal, NamedTuple, cast
 
 import numpy as np
 
-from tasks._base import Task
-from tasks._errors import TaskError
-from tasks._prep import drop_duplicates, file_sha256, random_split, split_sizes
-from tasks._ts import encode_labels, read_pair
-from tasks._types import Split, TaskInfo
+from ssmtune.tasks._base import Task
+from ssmtune.tasks._errors import TaskError
+from ssmtune.tasks._prep import drop_duplicates, file_sha256, random_split, split_sizes
+from ssmtune.tasks._ts import encode_labels, read_pair
+from ssmtune.tasks._types import Split, TaskInfo
 
 __all__ = ["FILLS", "UserTask", "user_task", "fill_missing"]
 

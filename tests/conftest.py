@@ -37,7 +37,7 @@ def ray_local() -> Iterator[str]:
     """A local Ray for the session; yields its address (for ``--ray-address``)."""
     import ray
 
-    from search._ray import start_local_ray
+    from ssmtune.search._ray import start_local_ray
 
     if not ray.is_initialized():
         start_local_ray(num_cpus=2)

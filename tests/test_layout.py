@@ -1,10 +1,14 @@
 """The house's doors (STYLE.md, issue 15): a package uses another only through what that
 package's ``__init__`` exports in ``__all__``, and only `studies._optuna_internals` touches
-Optuna's private modules and attributes.
+Optuna's private modules and attributes. One import name (issue 23): the folders are installed
+as ``ssmtune.models``, ``ssmtune.search``, ...; no module, test or benchmark imports them by
+their bare folder names (``import models`` would get whatever ``models`` comes first on the
+path: a user's ``models.py``, another distribution's package), and the top-level door,
+``ssmtune/__init__.py``, is for users: the packages do not import its names.
 
 Every ``.py`` of the packages is parsed (nothing is imported), so a new offender anywhere
-fails here with its file and line. Tests are not checked: they may import the private names
-of the package they test.
+fails here with its file and line. Tests are checked for bare names only: they may import the
+private names of the package they test.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("models", "search", "studies", "spaces", "tasks", "benchmarks")
+#: The one import package; `PACKAGES` are its subpackages (``ssmtune.models`` is ``models/``).
+TOP = "ssmtune"
 #: The one module allowed to use Optuna's private names (its docstring lists them).
 OPTUNA_INTERNALS = Path("studies/_optuna_internals.py")
 
@@ -27,6 +33,33 @@ def _private(name: str) -> bool:
 
 def package_files() -> list[Path]:
     return sorted(p.relative_to(ROOT) for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py"))
+
+
+def ours(module: str) -> str | None:
+    """`module` as a name inside ssmtune (``ssmtune.search._runner`` -> ``search._runner``,
+    ``ssmtune`` -> ``""``, the door); None for a module that is not ssmtune's."""
+    if module == TOP:
+        return ""
+    if module.startswith(TOP + "."):
+        return module[len(TOP) + 1 :]
+    return None
+
+
+def bare_imports(path: Path, root: Path = ROOT) -> list[str]:
+    """The imports of module `path` that name one of `PACKAGES` without ``ssmtune.``."""
+    tree = ast.parse((root / path).read_text(), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules = [node.module]
+        else:
+            continue
+        for module in modules:
+            if module.split(".")[0] in PACKAGES:
+                found.append(f"{path}:{node.lineno} imports {module}; use {TOP}.{module}")
+    return found
 
 
 @cache
@@ -63,18 +96,28 @@ def optuna_private_attributes() -> frozenset[str]:
 def offences(path: Path, root: Path = ROOT) -> list[str]:
     """What module `path` (relative to `root`) does that the rules forbid, one line each."""
     own = path.parts[0]
-    ours = set(PACKAGES) - {own}
+    others = set(PACKAGES) - {own}
     internals = path == OPTUNA_INTERNALS
     tree = ast.parse((root / path).read_text(), filename=str(path))
-    found: list[str] = []
-    imported: set[str] = set()  # our packages imported as a whole (`import tasks`)
+    found: list[str] = bare_imports(path, root)
+    imported: set[str] = set()  # our packages imported as a whole (`from ssmtune import tasks`)
 
     def where(node: ast.AST) -> str:
         return f"{path}:{node.lineno}"
 
     def check_module(node: ast.AST, module: str, names: list[str]) -> None:
-        top, *rest = module.split(".")
-        if top in ours:
+        inner = ours(module)
+        if inner == "":  # the door: only the subpackages themselves may be taken from it
+            if not names:
+                found.append(f"{where(node)} imports {TOP}, the users' door")
+            found.extend(
+                f"{where(node)} imports {TOP}.{n} from the users' door; import it from its package"
+                for n in names
+                if n not in PACKAGES
+            )
+            return
+        top, *rest = (inner if inner is not None else module).split(".")
+        if inner is not None and top in others:
             if any(_private(p) for p in rest):
                 found.append(f"{where(node)} imports the private module {module}")
             for name in names:
@@ -95,10 +138,10 @@ def offences(path: Path, root: Path = ROOT) -> list[str]:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 check_module(node, alias.name, [])
-                if alias.name in ours and alias.asname is None:
-                    imported.add(alias.name)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             check_module(node, node.module, [a.name for a in node.names])
+            if node.module == TOP:
+                imported |= {a.name for a in node.names if a.asname is None} & others
 
     optuna_private = optuna_private_attributes()
     for node in ast.walk(tree):
@@ -131,8 +174,27 @@ def offences(path: Path, root: Path = ROOT) -> list[str]:
 
 
 def test_no_package_reaches_into_another_or_into_optuna() -> None:
-    found = [line for path in package_files() for line in offences(path)]
+    files = [*package_files(), Path(TOP, "__init__.py")]
+    found = [line for path in files for line in offences(path)]
     assert not found, "imports past the public doors:\n" + "\n".join(found)
+
+
+def test_nothing_imports_a_bare_package_name() -> None:
+    """Packages, the door, benchmarks and tests all import ``ssmtune.models``, never
+    ``models`` (the test suite and ``python -m ssmtune.benchmarks`` included)."""
+    tests = sorted(p.relative_to(ROOT) for p in (ROOT / "tests").rglob("*.py"))
+    files = [*package_files(), Path(TOP, "__init__.py"), *tests]
+    found = [line for path in files for line in bare_imports(path)]
+    assert not found, "bare package names:\n" + "\n".join(found)
+
+
+def test_one_top_level_name_is_installed() -> None:
+    """pyproject's packages are `TOP` and its subpackages, each mapped to its folder."""
+    import tomllib
+
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert {p.split(".")[0] for p in setup["packages"]} == {TOP}
+    assert setup["package-dir"] == {TOP: TOP, **{f"{TOP}.{p}": p for p in PACKAGES}}
 
 
 @pytest.mark.parametrize("package", ["models", "search", "studies", "spaces", "tasks"])
@@ -160,9 +222,9 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
     bad = tmp_path / "search" / "_bad.py"
     bad.parent.mkdir()
     bad.write_text(
-        "import studies\n"
-        "from studies._trials import fail_trial\n"
-        "from studies import _trials, not_exported\n"
+        "from ssmtune import studies\n"
+        "from ssmtune.studies._trials import fail_trial\n"
+        "from ssmtune.studies import _trials, not_exported\n"
         "from optuna.storages._rdb import models\n"
         "import optuna\n"
         "def f(study):\n"
@@ -170,6 +232,10 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
         "    optuna._imports\n"
         "    getattr(study, '_storage')\n"
         "    return study._study_id\n"
+        "import tasks\n"
+        "from models._config import LinOSSConfig\n"
+        "from ssmtune import start_study\n"
+        "import ssmtune\n"
     )
     (tmp_path / "studies").mkdir()
     (tmp_path / "studies" / "__init__.py").write_text("__all__ = ['fail_trial']\n")
@@ -177,7 +243,10 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
     assert [line.split(" ", 1)[0] for line in found] == [
         "search/_bad.py:2", "search/_bad.py:3", "search/_bad.py:3", "search/_bad.py:4",
         "search/_bad.py:7", "search/_bad.py:8", "search/_bad.py:9", "search/_bad.py:10",
+        "search/_bad.py:11", "search/_bad.py:12", "search/_bad.py:13", "search/_bad.py:14",
     ]  # fmt: skip
+    assert "use ssmtune.tasks" in found[8] and "use ssmtune.models._config" in found[9]
+    assert "users' door" in found[10] and "users' door" in found[11]
 
 
 # ---------------------------------------------------------------------------- import circles
@@ -191,16 +260,16 @@ def module_imports(path: Path, root: Path = ROOT) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(ast.parse((root / path).read_text(), filename=str(path))):
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            top, _, rest = node.module.partition(".")
+            top, _, rest = (ours(node.module) or "").partition(".")
             if top == package and rest:
                 found.add(rest.split(".")[0])
-            elif top == package:  # `from search import _b` imports the module _b itself
+            elif top == package:  # `from ssmtune.search import _b` imports the module _b
                 names = {a.name for a in node.names}
                 modules = {n for n in names if (root / top / f"{n}.py").is_file()}
                 found |= modules | ({"__init__"} if names - modules else set())
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                top, _, rest = alias.name.partition(".")
+                top, _, rest = (ours(alias.name) or "").partition(".")
                 if top == package:
                     found.add(rest.split(".")[0] if rest else "__init__")
     return found - {path.stem}
@@ -222,11 +291,14 @@ def package_graph(root: Path = ROOT) -> dict[str, set[str]]:
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module]
+                if node.module == TOP:  # `from ssmtune import tasks`
+                    names += [f"{TOP}.{a.name}" for a in node.names]
             elif isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             else:
                 continue
-            graph[path.parts[0]] |= {n.split(".")[0] for n in names} & set(PACKAGES)
+            inner = {ours(n) for n in names} - {None, ""}
+            graph[path.parts[0]] |= {n.split(".")[0] for n in inner if n} & set(PACKAGES)
     return {pkg: deps - {pkg} for pkg, deps in graph.items()}
 
 
@@ -302,9 +374,9 @@ def test_the_circle_finder_finds_each_circle_once(tmp_path: Path) -> None:
     ]
     pkg = tmp_path / "search"
     pkg.mkdir()
-    (pkg / "__init__.py").write_text("from search._a import f\n")
-    (pkg / "_a.py").write_text("def f():\n    from search import _b\n")
-    (pkg / "_b.py").write_text("import search._a\nfrom search import g\n")
+    (pkg / "__init__.py").write_text("from ssmtune.search._a import f\n")
+    (pkg / "_a.py").write_text("def f():\n    from ssmtune.search import _b\n")
+    (pkg / "_b.py").write_text("import ssmtune.search._a\nfrom ssmtune.search import g\n")
     assert import_graph("search", tmp_path) == {
         "__init__": {"_a"},
         "_a": {"_b"},

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from benchmarks._tables import table_stem, write_table
+from ssmtune.benchmarks._tables import table_stem, write_table
 
 
 def _table(out, stem):
@@ -40,7 +40,7 @@ def test_write_table_names_and_renders(tmp_path):
 
 
 def test_throughput_quick(tmp_path):
-    from benchmarks import _train_throughput
+    from ssmtune.benchmarks import _train_throughput
 
     _train_throughput.run(quick=True, out=tmp_path, cases=("heartbeat",), scans=("sequential",))
     row = _table(tmp_path, "throughput-cpu-quick")["rows"][0]
@@ -50,7 +50,7 @@ def test_throughput_quick(tmp_path):
 
 
 def test_vectorized_quick(tmp_path):
-    from benchmarks import _vectorized
+    from ssmtune.benchmarks import _vectorized
 
     _vectorized.run(quick=True, out=tmp_path)
     row = _table(tmp_path, "vectorized-cpu-quick")["rows"][0]
@@ -58,7 +58,7 @@ def test_vectorized_quick(tmp_path):
 
 
 def test_overhead_quick(tmp_path):
-    from benchmarks import _overhead
+    from ssmtune.benchmarks import _overhead
 
     has_pg = shutil.which("initdb") is not None and shutil.which("pg_ctl") is not None
     _overhead.run(quick=True, out=tmp_path, n=4, postgres=has_pg)
@@ -70,7 +70,7 @@ def test_overhead_quick(tmp_path):
 
 
 def test_tuning_quick(tmp_path):
-    from benchmarks import _tuning
+    from ssmtune.benchmarks import _tuning
 
     _tuning.run(quick=True, out=tmp_path, points=1, workers=(1,))
     rows = _table(tmp_path, "tuning-cpu-quick")["rows"]
@@ -80,7 +80,9 @@ def test_tuning_quick(tmp_path):
 
 def test_main_rejects_unknown_benchmark():
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--only", "nope"], capture_output=True, text=True
+        [sys.executable, "-m", "ssmtune.benchmarks", "--only", "nope"],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
 
@@ -88,7 +90,7 @@ def test_main_rejects_unknown_benchmark():
 @pytest.mark.parametrize("flag", ["--help"])
 def test_main_help(flag):
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", flag], capture_output=True, text=True
+        [sys.executable, "-m", "ssmtune.benchmarks", flag], capture_output=True, text=True
     )
     assert proc.returncode == 0
     for name in ("throughput", "tuning", "overhead", "vectorized", "--quick", "--only"):
@@ -98,10 +100,10 @@ def test_main_help(flag):
 def test_checkpoint_quick(tmp_path):
     """The checkpoint table: the blocked and the background seconds of each checkpoint, and
     the GPU figure labelled an estimate."""
-    from benchmarks import __main__ as bench
-    from benchmarks import checkpoint
+    from ssmtune.benchmarks import __main__ as bench
+    from ssmtune.benchmarks import checkpoint
 
-    assert bench.BENCHMARKS["checkpoint"] == "benchmarks.checkpoint"
+    assert bench.BENCHMARKS["checkpoint"] == "ssmtune.benchmarks.checkpoint"
     checkpoint.run(quick=True, out=tmp_path, cases=("basicmotions",))
     payload = _table(tmp_path, "checkpoint-cpu-quick")
     (row,) = payload["rows"]
@@ -121,7 +123,7 @@ def test_automl_measurement_charges_trials_in_the_order_they_ended(tmp_path) -> 
 
     import optuna
 
-    import benchmarks.spaces as bench
+    from ssmtune.benchmarks import spaces as bench
     from tests.studies.conftest import add_trials
 
     assert doctest.testmod(bench).failed == 0

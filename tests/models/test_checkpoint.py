@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import models
-import tasks
-from models import _checkpoint
-from models._checkpoint import FORMAT, latest_checkpoint, shape_key
+from ssmtune import models, tasks
+from ssmtune.models import _checkpoint
+from ssmtune.models._checkpoint import FORMAT, latest_checkpoint, shape_key
 
 OPTIONS = models.TrainOptions(max_steps=40, eval_every=10, batch_size=8)
 SEED = 3
@@ -219,8 +218,8 @@ def test_a_failed_write_raises_in_the_training_thread(
 
 _KILLED_MID_WRITE = """
 import json, os, signal, sys, threading
-import models, tasks
-from models import _checkpoint
+from ssmtune import models, tasks
+from ssmtune.models import _checkpoint
 
 folder, log, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
 data = tasks.load("basicmotions", seed=2345)

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import models
+from ssmtune import models
 
 NAMES = models.names()
 SMALL = dict(in_channels=3, out_dim=4, hidden=8, state=6, blocks=1)

@@ -4,7 +4,7 @@ import jax
 import numpy as np
 import pytest
 
-from models._backbone import _dropout, _keep_mask
+from ssmtune.models._backbone import _dropout, _keep_mask
 
 
 @pytest.mark.parametrize("rate", [0.05, 0.1, 0.3, 0.5])

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from models._early_stop import Decision, EarlyStopState, early_stop
+from ssmtune.models._early_stop import Decision, EarlyStopState, early_stop
 
 NAN, INF = math.nan, math.inf
 

@@ -4,7 +4,7 @@ included), so each can be read, and imported, after the ones it builds on."""
 import ast
 from pathlib import Path
 
-import models
+from ssmtune import models
 
 PACKAGE = Path(models.__file__).parent
 

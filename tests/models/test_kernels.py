@@ -8,12 +8,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import models
-import models._conv
-from models._conv import init_log_dt
-from models._hope import HOPELayer, hope_kernel, mobius_points
-from models._s4 import S4Layer, bilinear, conjugate_pairs, dplr_hippo, hippo_legs, s4_kernel
-from models._s4d import S4DLayer, s4d_init, s4d_kernel, zoh
+from ssmtune import models
+from ssmtune.models import _conv
+from ssmtune.models._conv import init_log_dt
+from ssmtune.models._hope import HOPELayer, hope_kernel, mobius_points
+from ssmtune.models._s4 import S4Layer, bilinear, conjugate_pairs, dplr_hippo, hippo_legs, s4_kernel
+from ssmtune.models._s4d import S4DLayer, s4d_init, s4d_kernel, zoh
 
 
 def _unroll(a_bar, b_bar, c, length):
@@ -121,4 +121,4 @@ def test_log_dt_is_log_uniform_and_drawn_alike_by_the_convolutional_layers():
         HOPELayer(8, 4, dt_min=1e-3, dt_max=1e-1, key=key),
     ):
         np.testing.assert_array_equal(np.asarray(layer.log_dt), np.asarray(expected))
-    assert doctest.testmod(models._conv).failed == 0
+    assert doctest.testmod(_conv).failed == 0

@@ -15,10 +15,10 @@ import numpy as np
 import optax
 import pytest
 
-import models
-from models._dlinoss import STEPS_STD, damped_transition, project_a
-from models._lru import lru_lambda
-from models._s4 import B_CLIP, bilinear, conjugate_pairs, dplr_hippo
+from ssmtune import models
+from ssmtune.models._dlinoss import STEPS_STD, damped_transition, project_a
+from ssmtune.models._lru import lru_lambda
+from ssmtune.models._s4 import B_CLIP, bilinear, conjugate_pairs, dplr_hippo
 
 
 def _within(value: float, target: float, rel: float = 0.03) -> None:

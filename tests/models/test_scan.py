@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import models
-from models._scan import diagonal_scan, oscillator_scan, resolve_scan
+from ssmtune import models
+from ssmtune.models._scan import diagonal_scan, oscillator_scan, resolve_scan
 
 RECURRENT = [("linoss", {"discretization": "IM"}), ("linoss", {"discretization": "IMEX"}),
              ("d-linoss", {}), ("lru", {})]  # fmt: skip

@@ -5,9 +5,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import models
-from models._dlinoss import damped_transition, project_a, ring_init
-from models._linoss import transition_eigenvalues
+from ssmtune import models
+from ssmtune.models._dlinoss import damped_transition, project_a, ring_init
+from ssmtune.models._linoss import transition_eigenvalues
 
 
 def _raw(seed, n=4096):

@@ -12,11 +12,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import models
-import tasks
-from models._compile import TRACES
-from models._data import Batches
-from models._time_channel import time_encoder, with_time_slot
+from ssmtune import models, tasks
+from ssmtune.models._compile import TRACES
+from ssmtune.models._data import Batches
+from ssmtune.models._time_channel import time_encoder, with_time_slot
 
 EVAL_EVERY = 25
 

@@ -8,10 +8,9 @@ import time
 import numpy as np
 import pytest
 
-import models
-import tasks
-from models import ConfigError, TrainOptions, batch_key, train_batch
-from models._compile import TRACES
+from ssmtune import models, tasks
+from ssmtune.models import ConfigError, TrainOptions, batch_key, train_batch
+from ssmtune.models._compile import TRACES
 
 STEPS, EVERY = 20, 10
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from search.cli import main
+from ssmtune.search.cli import main
 
 
 def run_main(

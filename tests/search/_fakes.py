@@ -11,8 +11,8 @@ import signal
 import time
 from typing import Any
 
-from search._objective import TrialContext, TrialOutcome, WorkerSpec
-from search._worker import TrialWorker
+from ssmtune.search._objective import TrialContext, TrialOutcome, WorkerSpec
+from ssmtune.search._worker import TrialWorker
 
 
 def value_of(params: dict[str, Any]) -> float:
@@ -89,6 +89,11 @@ def broken(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
     raise RuntimeError("boom")
 
 
+def broken_per_point(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
+    """Raises an error that names the point: no two trials fail the same way."""
+    raise RuntimeError(f"boom at {sorted(params.items())}")
+
+
 #: Seconds per unit-step of `priced`: training a point costs `price_of` seconds.
 UNIT_S = 5e-8
 #: Seconds `priced` spends "compiling" the first time a worker meets a shape.
@@ -100,8 +105,8 @@ def price_of(params: dict[str, Any], spec: WorkerSpec) -> float:
     point's `point_cost` (blocks 2 and state 16 unless `params` say otherwise) for the task's
     length, times the protocol's ``max_steps``, times `UNIT_S`. (It reads no space file: that
     would load the models, a second of the worker's first trial.)"""
-    import tasks
-    from spaces._cost import point_cost
+    from ssmtune import tasks
+    from ssmtune.spaces._cost import point_cost
 
     dims = {"blocks": 2, "state": 16, **params}
     cost = point_cost(
@@ -155,7 +160,7 @@ def slows_down(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
 def _training(params: dict[str, Any], ctx: TrialContext, after_report: Any) -> TrialOutcome:
     """`search._objective.train_objective` (real training, with the trial's checkpoints), with
     ``after_report(n)`` called after the trial's n-th report of this attempt."""
-    from search._objective import train_objective
+    from ssmtune.search._objective import train_objective
 
     inner, count = ctx.report, [0]
 
@@ -172,7 +177,7 @@ def _training(params: dict[str, Any], ctx: TrialContext, after_report: Any) -> T
 def _checkpoint_on_disk(ctx: TrialContext, step: int) -> None:
     """Wait (at most 120 s) until the trial's checkpoint of `step` is on disk (it is written
     in the background, `models/_checkpoint.py`)."""
-    import models
+    from ssmtune import models
 
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -201,7 +206,7 @@ def trains_dies_before_its_write_lands(params: dict[str, Any], ctx: TrialContext
     evaluation is reported: the checkpoint of step 10 is the latest on disk."""
     import threading
 
-    from models import _checkpoint
+    from ssmtune.models import _checkpoint
 
     marker = _markers(ctx.spec) + ".died-before-write"
     first = _first(marker)

@@ -7,7 +7,7 @@ same bytes as before and no file has appeared (besides SQLite's ``-wal``/``-shm`
 of a database that was opened to read). No case starts Ray or trains: the checks fail first.
 
 Cases run in-process through `search.cli.main` (fast); those marked `FRESH` run
-``python -m search.cli`` in a new process, as a user would.
+``python -m ssmtune.search.cli`` in a new process, as a user would.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from search.cli import main
+from ssmtune.search.cli import main
 from tests.search._cli import run_main
 
 ROOT = Path(__file__).parents[2]
@@ -312,9 +312,9 @@ MENTIONS = {
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The working folder every case starts from (copied per case)."""
-    from search._start import plan_study
-    from studies import create_or_continue
-    from studies._storage import open_storage
+    from ssmtune.search._start import plan_study
+    from ssmtune.studies import create_or_continue
+    from ssmtune.studies._storage import open_storage
 
     d = tmp_path_factory.mktemp("template")
     request = plan_study(
@@ -357,7 +357,7 @@ def _run(args: list[str], cwd: Path, fresh: bool, monkeypatch, capsys) -> tuple[
         env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "SSMTUNE_STORAGE")}
         env.update(PYTHONPATH=str(ROOT), SSMTUNE_DATA=str(cwd / "data"))
         done = subprocess.run(
-            [sys.executable, "-m", "search.cli", *args],
+            [sys.executable, "-m", "ssmtune.search.cli", *args],
             cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         return done.returncode, done.stdout, done.stderr
@@ -402,7 +402,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
 
 def test_table_covers_every_command() -> None:
     """Every command of `ssmtune --help` (groups: every subcommand) has a case."""
-    from search.cli import app
+    from ssmtune.search.cli import app
 
     def commands(group: typer.Typer, prefix: list[str]) -> list[list[str]]:
         found = [[*prefix, c.name or c.callback.__name__] for c in group.registered_commands]
@@ -423,7 +423,7 @@ def test_exit_codes_of_the_commands_themselves_are_kept(
 ) -> None:
     """Outside click's standalone mode, --help still exits 0, a bare group prints its help
     (exit 2), Ctrl+C is 130 and a command's own typer.Exit code passes through."""
-    import spaces
+    from ssmtune import spaces
 
     def code(*args: str) -> int:
         monkeypatch.setattr(sys, "argv", ["ssmtune", *args])

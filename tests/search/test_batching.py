@@ -14,11 +14,11 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-import spaces
-from search._batching import ShapeKeys
-from search._objective import TrialContext, TrialOutcome
-from search._start import start_study
-from studies import point_key
+from ssmtune import spaces
+from ssmtune.search._batching import ShapeKeys
+from ssmtune.search._objective import TrialContext, TrialOutcome
+from ssmtune.search._start import start_study
+from ssmtune.studies import point_key
 
 GRID_TOML = str(Path(__file__).parents[2] / "benchmarks" / "tuning-grid.toml")
 PROTOCOL = {"max_steps": 20, "eval_every": 10, "patience": 10}
@@ -114,7 +114,7 @@ def test_compile_ahead_leaves_only_the_first_shape_cold(sqlite_url, ahead):
 
 
 def test_batch_trials_must_be_positive(sqlite_url):
-    from studies import StudyError
+    from ssmtune.studies import StudyError
 
     with pytest.raises(StudyError, match="`batch_trials` must be an integer >= 1, got 0"):
         start_study(task="basicmotions", space=GRID_TOML, storage=sqlite_url, batch_trials=0)

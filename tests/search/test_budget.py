@@ -15,12 +15,12 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-import spaces
-from search._start import resume_study, start_study
-from search._worker import BUDGET_REASON
-from studies import point_key
-from studies._cost import study_cost_s
-from studies._errors import StudyError
+from ssmtune import spaces
+from ssmtune.search._start import resume_study, start_study
+from ssmtune.search._worker import BUDGET_REASON
+from ssmtune.studies import point_key
+from ssmtune.studies._cost import study_cost_s
+from ssmtune.studies._errors import StudyError
 from tests.search._fakes import price_of
 
 pytestmark = pytest.mark.usefixtures("ray_local")
@@ -217,7 +217,7 @@ def test_random_study_keeps_sampling_after_a_suggestion_does_not_fit(
 
 
 def _closing(summary: dict) -> list[str]:
-    from search._progress import closing_lines
+    from ssmtune.search._progress import closing_lines
 
     return closing_lines({**summary, "storage": "sqlite:///x"})
 
@@ -230,16 +230,16 @@ def test_budget_module_examples_hold() -> None:
     check_new_budget) and `studies._cost.device_factor`."""
     import doctest
 
-    import search._budget
-    import studies._cost
+    from ssmtune.search import _budget
+    from ssmtune.studies import _cost
 
-    for module in (search._budget, studies._cost):
+    for module in (_budget, _cost):
         failed, tried = doctest.testmod(module)
         assert tried > 0 and failed == 0, module
 
 
 def test_fair_shares_meet_the_needs_that_fit_and_share_all_that_is_left() -> None:
-    from search._budget import fair_shares
+    from ssmtune.search._budget import fair_shares
 
     inf = float("inf")
     for remaining, needs in ((10.0, [2.0, 3.0, inf]), (5.0, [4.0, 4.0]), (7.0, [1.0]), (3.0, [])):
@@ -270,7 +270,7 @@ def test_budget_predicts_reserves_and_dates_in_device_seconds() -> None:
     predicted 2 wall-s, 1 device-s, and fits; one of 2,000 units (40 wall-s, 20 device-s) does
     not and is skipped; the running trial's deadline is the remaining budget over its devices,
     and it is overdue one grace second (`kill_grace_s`) past it."""
-    from search._budget import Budget, kill_grace_s
+    from ssmtune.search._budget import Budget, kill_grace_s
 
     budget = Budget(10.0, steps=10, units=lambda p: p["u"], shape_of=lambda p: p["s"],
                     devices=0.5)  # fmt: skip
@@ -312,7 +312,7 @@ def test_budget_predicts_reserves_and_dates_in_device_seconds() -> None:
 def test_budget_parks_at_most_park_limit_suggestions_in_a_row() -> None:
     """After `PARK_LIMIT` parked suggestions in a row the run stops asking; a trial that
     starts or ends begins a new row (what is free changed)."""
-    from search._budget import PARK_LIMIT, Budget
+    from ssmtune.search._budget import PARK_LIMIT, Budget
 
     budget = Budget(1.0, steps=1, units=lambda p: 1.0, shape_of=lambda p: None)
     for trial_id in range(PARK_LIMIT):
@@ -334,7 +334,7 @@ def test_budget_stops_asking_once_the_cheapest_point_does_not_fit() -> None:
     fits: 10 device-s left after a 1-s trial of 100 units x 10 steps; the cheapest point of
     300 units is predicted 3 s and fits, until a running trial is predicted to need 8 of the
     9 s left."""
-    from search._budget import Budget
+    from ssmtune.search._budget import Budget
 
     units = lambda p: p["u"]  # noqa: E731
     budget = Budget(10.0, steps=10, units=units, shape_of=lambda p: "a", cheapest={"u": 300.0})
@@ -356,8 +356,8 @@ def test_running_trial_costs_its_recorded_devices_like_a_finished_one() -> None:
     while it runs, as its `device_s` will once it ends; a trial recorded before the devices
     were (no attribute) costs 1 x; a trial the runner stops at the budget is charged the
     same (`search._budget.stopped_at_budget`)."""
-    from search._budget import stopped_at_budget
-    from studies._cost import DEVICES_ATTR, device_factor, trial_cost_s
+    from ssmtune.search._budget import stopped_at_budget
+    from ssmtune.studies._cost import DEVICES_ATTR, device_factor, trial_cost_s
 
     half = device_factor(0.5)
     running = _trial(1, TrialState.RUNNING, params={}, started_s_ago=10.0, **{DEVICES_ATTR: half})

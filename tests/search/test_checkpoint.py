@@ -21,21 +21,19 @@ import psutil
 import pytest
 from optuna.trial import TrialState
 
-import models
-import spaces
-import tasks
-from search._checkpoints import (
+from ssmtune import models, spaces, tasks
+from ssmtune.search._checkpoints import (
     _filesystem_type,
     check_shared,
     default_checkpoint_dir,
     resolve_checkpoint_dir,
     trial_folder,
 )
-from studies import CARRIED_ATTR, FAULT_ENV, StudyError, study_cost_s, trial_cost_s
+from ssmtune.studies import CARRIED_ATTR, FAULT_ENV, StudyError, study_cost_s, trial_cost_s
 
 ROOT = Path(__file__).parents[2]
 SPACE = str(ROOT / "spaces" / "examples" / "small-linoss.toml")
-SSMTUNE = [sys.executable, "-m", "search.cli"]
+SSMTUNE = [sys.executable, "-m", "ssmtune.search.cli"]
 PROTOCOL = dict(max_steps=40, eval_every=10)
 
 
@@ -72,7 +70,7 @@ def test_a_worker_killed_after_the_second_evaluation_costs_nothing_but_its_steps
     evaluation history are bit-identical to a run never interrupted. A corrupt checkpoint
     left in the trial's folder beforehand was refused, with the reason on the trial. Nothing
     is left in the checkpoint folder at the end."""
-    from search._start import start_study
+    from ssmtune.search._start import start_study
 
     name = "killed-worker"
     root = default_checkpoint_dir(sqlite_url)
@@ -115,7 +113,7 @@ def test_a_worker_killed_before_its_checkpoint_landed_repeats_that_evaluation(
     checkpoint is still being written: the retry continues from step 10, reports step 20 on
     its own trial (no clash with the killed trial's report of it) with the same value, and
     its result and history are those of a run never interrupted."""
-    from search._start import start_study
+    from ssmtune.search._start import start_study
 
     name = "killed-before-write"
     summary = start_study(
@@ -240,9 +238,9 @@ def test_a_resumed_trial_stopped_at_the_budget_is_charged_its_carried_time_eithe
     from datetime import datetime, timedelta
     from types import SimpleNamespace
 
-    from search._budget import stopped_at_budget
-    from search._worker import RESUMED_SPENT_ATTR, TrialOutcome, TrialWorker, WorkerSpec
-    from studies import DEVICES_ATTR
+    from ssmtune.search._budget import stopped_at_budget
+    from ssmtune.search._worker import RESUMED_SPENT_ATTR, TrialOutcome, TrialWorker, WorkerSpec
+    from ssmtune.studies import DEVICES_ATTR
 
     spec = WorkerSpec(storage_url="sqlite:///unused.db", study_name="s", task="basicmotions",
                       seed=0, space=SPACE, protocol={}, device_share=0.5)  # fmt: skip

@@ -8,8 +8,8 @@ import typing
 import pytest
 import typer
 
-from search._cli_common import command, flags_of, with_flags
-from studies import StudyError
+from ssmtune.search._cli_common import command, flags_of, with_flags
+from ssmtune.studies import StudyError
 
 
 def _cmd(
@@ -54,7 +54,7 @@ def test_a_command_writes_its_flags_in_the_librarys_message():
 
 def test_every_command_of_the_app_is_registered_through_command():
     """So that no command shows a library's argument name where its user typed a flag."""
-    from search.cli import app
+    from ssmtune.search.cli import app
 
     def callbacks(group: typer.Typer) -> list:
         found = [c.callback for c in group.registered_commands]
@@ -68,8 +68,8 @@ def test_every_command_of_the_app_is_registered_through_command():
 
 @pytest.mark.parametrize("model", ["linoss", "d-linoss", "s4", "s4d", "hope", "lru"])
 def test_set_parses_every_field_by_its_declared_type(model):
-    import models
-    from search._cli_train import _field_types
+    from ssmtune import models
+    from ssmtune.search._cli_train import _field_types
 
     assert model in models.names()
     for cls in (models.config_class(model), models.TrainOptions):
@@ -81,7 +81,7 @@ def test_set_parses_every_field_by_its_declared_type(model):
 def test_string_annotations_are_refused_not_evaluated():
     from dataclasses import make_dataclass
 
-    from search._cli_train import _field_types
+    from ssmtune.search._cli_train import _field_types
 
     postponed = make_dataclass("Postponed", [("hidden", "int")])
     with pytest.raises(TypeError, match="hidden have string annotations"):
@@ -89,7 +89,7 @@ def test_string_annotations_are_refused_not_evaluated():
 
 
 def test_parse_setting_by_type():
-    from search._cli_train import parse_setting
+    from ssmtune.search._cli_train import parse_setting
 
     assert parse_setting("lr", "1e-3", float) == 1e-3
     assert parse_setting("hidden", "16", int) == 16

@@ -11,8 +11,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search._policy import make_pruner, make_sampler, study_policy
-from studies import PRUNERS, SAMPLERS, StudyError, StudySettings
+from ssmtune.search._policy import make_pruner, make_sampler, study_policy
+from ssmtune.studies import PRUNERS, SAMPLERS, StudyError, StudySettings
 
 PROTOCOL = {"max_steps": 40, "eval_every": 10, "patience": 2, "batch_size": 8}
 

@@ -39,7 +39,7 @@ _CHILD = """
 import json, os, subprocess, sys
 from pathlib import Path
 import ray
-from search._ray import start_local_ray
+from ssmtune.search._ray import start_local_ray
 
 start_local_ray(num_cpus=1)
 address = ray.get_runtime_context().gcs_address
@@ -60,7 +60,7 @@ done, _ = ray.wait(refs, num_returns=len(refs), timeout=240)
 task_pid, plain_env, probe_env = ray.get(done) if len(done) == len(refs) else (None,) * 3
 # Another command joins through --ray-address (ssmtune's ray_session), as the CLI tests do.
 client = (
-    "import ray; from search._ray import ray_session\\n"
+    "import ray; from ssmtune.search._ray import ray_session\\n"
     f"with ray_session({address!r}):\\n"
     "    print(ray.util.get_node_ip_address(), ray.get(ray.remote(lambda: 42).remote()))"
 )

@@ -8,9 +8,9 @@ from typing import get_args, get_type_hints
 
 import pytest
 
-import studies
-from search import Execution, StudyRequest, plan_study
-from studies import StudyError, StudySettings
+from ssmtune import studies
+from ssmtune.search import Execution, StudyRequest, plan_study
+from ssmtune.studies import StudyError, StudySettings
 
 SPACE = str(Path(__file__).parents[2] / "spaces" / "examples" / "small-linoss.toml")
 

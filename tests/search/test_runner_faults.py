@@ -21,13 +21,13 @@ import psutil
 import pytest
 from optuna.trial import TrialState
 
-import spaces
-from studies import FAULT_ENV, point_key
+from ssmtune import spaces
+from ssmtune.studies import FAULT_ENV, point_key
 
 ROOT = Path(__file__).parents[2]
 SPACE = str(ROOT / "spaces" / "examples" / "small-linoss.toml")
 GRID = spaces.get(SPACE).grid()
-SSMTUNE = [sys.executable, "-m", "search.cli"]
+SSMTUNE = [sys.executable, "-m", "ssmtune.search.cli"]
 N = 6
 
 
@@ -172,9 +172,9 @@ def test_workers_that_die_while_starting_are_replaced(
     """The first two worker processes die at their first call: both are replaced, the study
     finishes on two workers, and the summary counts what really ran. (They used to be given
     up: no worker left, "no worker could start".)"""
-    from search import _runner
-    from search._progress import closing_lines
-    from search._start import start_study
+    from ssmtune.search import _runner
+    from ssmtune.search._progress import closing_lines
+    from ssmtune.search._start import start_study
     from tests.search._fakes import DiesWhileStarting
 
     monkeypatch.setattr(_runner, "TrialWorker", DiesWhileStarting)
@@ -262,8 +262,8 @@ def test_outage_retry_gives_up_after_the_limit_with_one_line() -> None:
     the limit, then a one-line StudyError naming the study and hiding the password."""
     from sqlalchemy.exc import OperationalError
 
-    from studies._errors import StudyError
-    from studies._storage import retrying
+    from ssmtune.studies._errors import StudyError
+    from ssmtune.studies._storage import retrying
 
     calls: list[float] = []
 

@@ -10,8 +10,8 @@ import doctest
 
 import pytest
 
-import search._scheduler
-from search._scheduler import Scheduler, Waiting, first_new_shape, preference_order
+from ssmtune.search import _scheduler
+from ssmtune.search._scheduler import Scheduler, Waiting, first_new_shape, preference_order
 
 
 def shape(point):
@@ -32,7 +32,7 @@ def numbers(trials):
 
 
 def test_docstring_examples():
-    assert doctest.testmod(search._scheduler).failed == 0
+    assert doctest.testmod(_scheduler).failed == 0
 
 
 def test_records_are_equal_by_trial_id():

@@ -15,14 +15,14 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-import spaces
-from studies import point_key
+from ssmtune import spaces
+from ssmtune.studies import point_key
 from tests.search._cli import run_main
 
 ROOT = Path(__file__).parents[2]
 SPACE = str(ROOT / "spaces" / "examples" / "small-linoss.toml")
 GRID = spaces.get(SPACE).grid()
-SSMTUNE = [sys.executable, "-m", "search.cli"]
+SSMTUNE = [sys.executable, "-m", "ssmtune.search.cli"]
 SLOW = "tests.search._fakes:slow"
 
 
@@ -62,9 +62,9 @@ def test_bad_input_exits_2_in_one_line_and_creates_no_study(
 def test_other_settings_for_an_existing_name_are_refused(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    from search._start import plan_study
-    from studies import create_or_continue
-    from studies._storage import open_storage
+    from ssmtune.search._start import plan_study
+    from ssmtune.studies import create_or_continue
+    from ssmtune.studies._storage import open_storage
 
     request = plan_study(task="basicmotions", space=SPACE, name="x")
     create_or_continue(open_storage(sqlite_url), "x", request.settings)

@@ -16,9 +16,9 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-import spaces
-from search._start import resume_study, start_study
-from studies import point_key
+from ssmtune import spaces
+from ssmtune.search._start import resume_study, start_study
+from ssmtune.studies import point_key
 from tests.search._fakes import value_of
 
 SPACE = str(Path(__file__).parents[2] / "spaces" / "examples" / "small-linoss.toml")

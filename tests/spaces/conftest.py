@@ -2,7 +2,7 @@
 
 import pytest
 
-import spaces
+from ssmtune import spaces
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import spaces
-from search.cli import app
+from ssmtune import spaces
+from ssmtune.search.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -81,7 +81,7 @@ def test_compare_table():
 
 def test_unknown_space_exits_2_with_one_line():
     proc = subprocess.run(
-        [sys.executable, "-m", "search.cli", "spaces", "show", "nope"],
+        [sys.executable, "-m", "ssmtune.search.cli", "spaces", "show", "nope"],
         capture_output=True,
         text=True,
         cwd=ROOT,

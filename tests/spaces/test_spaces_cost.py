@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-import spaces
-from spaces import point_cost
+from ssmtune import spaces
+from ssmtune.spaces import point_cost
 
 THROUGHPUT = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "throughput-cpu.json"
 
@@ -39,7 +39,7 @@ def test_cost_uses_constants_and_model_defaults(catalog):
     )
     tiny = spaces.Space("t", "linoss", (spaces.Categorical("lr", (1e-3,)),))
     # blocks, hidden, state from models.config("linoss") defaults
-    import models
+    from ssmtune import models
 
     d = models.config("linoss")
     assert tiny.cost(10) == point_cost(
@@ -58,7 +58,7 @@ def test_auto_cost_is_the_sum_of_its_branches(catalog):
 
 
 def test_formula_orders_measured_step_times():
-    """The formula against measured training steps: `python -m benchmarks` times LinOSS-IM
+    """The formula against measured training steps: `python -m ssmtune.benchmarks` times LinOSS-IM
     at the paper's best configurations (benchmarks/results/throughput-cpu.json, `auto` scan).
     Seconds per example-step must rank the configurations as the formula's per-example cost
     does (Spearman rank correlation > 0.8). The table is committed; regenerating it with
@@ -98,7 +98,7 @@ def test_prediction_calibrates_the_formula_with_measured_seconds():
     """`predict_seconds`: seconds per unit-step of the same shape (else the nearest measured
     one in cost), times the new point's cost and steps, plus that shape's compile time unless
     the worker compiled it; nothing before a measurement."""
-    from spaces._cost import Measured, predict_seconds
+    from ssmtune.spaces._cost import Measured, predict_seconds
 
     small = point_cost("linoss", blocks=2, hidden=16, state=16, length=100)
     large = point_cost("linoss", blocks=2, hidden=64, state=16, length=100)

@@ -2,8 +2,8 @@
 
 import pytest
 
-import spaces
-from spaces import Categorical, Constant, IntRange, Space
+from ssmtune import spaces
+from ssmtune.spaces import Categorical, Constant, IntRange, Space
 
 FINITE = [name for name in spaces.names() if spaces.get(name).finite]
 

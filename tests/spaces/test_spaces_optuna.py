@@ -14,8 +14,7 @@ import jax
 import optuna
 import pytest
 
-import models
-import spaces
+from ssmtune import models, spaces
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

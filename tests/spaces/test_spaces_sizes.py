@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-import spaces
+from ssmtune import spaces
 
 GRID_SIZES = {
     "linoss-full": 324,  # LinOSS App. B.1: 2 discretizations x 162

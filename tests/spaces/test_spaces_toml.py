@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-import spaces
-from spaces import SpaceError
+from ssmtune import spaces
+from ssmtune.spaces import SpaceError
 
 EXAMPLES = sorted((Path(spaces.__file__).parent / "examples").glob("*.toml"))
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-import spaces
-from spaces import Categorical, Constant, FloatRange, IntRange, Space, SpaceError
+from ssmtune import spaces
+from ssmtune.spaces import Categorical, Constant, FloatRange, IntRange, Space, SpaceError
 
 
 def _raises(match, make):

@@ -196,8 +196,8 @@ def cli(monkeypatch, capsys):
 
     Returns a function args -> (exit code, stdout, stderr).
     """
-    from search import cli as cli_module
-    from search._cli_common import console
+    from ssmtune.search import cli as cli_module
+    from ssmtune.search._cli_common import console
 
     monkeypatch.setattr(console, "width", 250)  # tables unfolded, as on a wide terminal
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from search import TrialContext, TrialOutcome
+from ssmtune.search import TrialContext, TrialOutcome
 
 
 def objective(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:

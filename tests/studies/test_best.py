@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from studies import StudyError, best_trials
+from ssmtune.studies import StudyError, best_trials
 
 OPTUNA = str(Path(sys.executable).parent / "optuna")
 
@@ -97,7 +97,16 @@ def test_missing_database_is_an_error(tmp_path, cli):
 
 def test_best_exit_code_2_as_a_subprocess(study_db):
     done = subprocess.run(
-        [sys.executable, "-m", "search.cli", "best", "--study", "nope", "--storage", study_db],
+        [
+            sys.executable,
+            "-m",
+            "ssmtune.search.cli",
+            "best",
+            "--study",
+            "nope",
+            "--storage",
+            study_db,
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from studies import (
+from ssmtune.studies import (
     StudyError,
     TrialSample,
     boot_cost_to_reach,
@@ -275,7 +275,7 @@ def test_boot_ratio_is_zero_where_only_a_fails_and_undefined_where_both_do() -> 
     benchmark's pooled ratio once counted 'only A misses' as +inf.)"""
     import numpy as np
 
-    from studies import boot_ratio
+    from ssmtune.studies import boot_ratio
 
     inf = np.inf
     only_a_fails = boot_ratio(np.full(100, inf), np.linspace(0.1, 0.2, 100))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from studies import MIN_COMPLETE, StudyError, compare, cost_to_reach, expected_best
+from ssmtune.studies import MIN_COMPLETE, StudyError, compare, cost_to_reach, expected_best
 from tests.studies.conftest import DLINOSS_VALUES, LINOSS_VALUES, PPG_VALUES
 from tests.studies.test_best import optuna_cli
 
@@ -185,7 +185,12 @@ def test_default_target_out_of_reach_is_inconclusive(study_db, cli):
 def test_ratio_interval_is_from_paired_independent_resamples(study_db):
     import numpy as np
 
-    from studies import TrialSample, boot_cost_to_reach, percentile_interval, resample_indices
+    from ssmtune.studies import (
+        TrialSample,
+        boot_cost_to_reach,
+        percentile_interval,
+        resample_indices,
+    )
     from tests.studies.conftest import DLINOSS_TRIALS, LINOSS_TRIALS
 
     c = compare(study_db, "BasicMotions", "bm-linoss", "bm-dlinoss", target=0.85, seed=3)

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-import studies
-from studies import dashboard_url
-from studies._settings import name_objective
+from ssmtune import studies
+from ssmtune.studies import dashboard_url
+from ssmtune.studies._settings import name_objective
 from tests.studies.conftest import LINOSS_TRIALS
 
 SSMTUNE = str(Path(sys.executable).parent / "ssmtune")

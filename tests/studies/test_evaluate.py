@@ -9,7 +9,7 @@ import numpy as np
 import optuna
 import pytest
 
-from studies import (
+from ssmtune.studies import (
     EVALUATION_SEEDS,
     StudyError,
     evaluation_plan,
@@ -75,7 +75,7 @@ def test_cli_stores_mean_and_std(study_db_copy, cli, monkeypatch):
         calls.append((plan["best_trial"], plan["params"], seeds, workers))
         return [0.80, 0.85, 0.90]
 
-    monkeypatch.setattr("search._evaluate.retrain_seeds", fake_retrain)
+    monkeypatch.setattr("ssmtune.search._evaluate.retrain_seeds", fake_retrain)
     code, out, err = cli(
         "evaluate", "bm-linoss", "--seeds", "3", "--storage", study_db_copy, "--json"
     )
@@ -95,7 +95,7 @@ def test_cli_stores_mean_and_std(study_db_copy, cli, monkeypatch):
     ],
 )
 def test_protocol_full_by_default_or_the_studys(study_db_copy, cli, monkeypatch, flag, expected):
-    import studies
+    from ssmtune import studies
 
     seen = []
 
@@ -103,7 +103,7 @@ def test_protocol_full_by_default_or_the_studys(study_db_copy, cli, monkeypatch,
         seen.append(plan["protocol"])
         return [0.5] * len(seeds)
 
-    monkeypatch.setattr("search._evaluate.retrain_seeds", fake_retrain)
+    monkeypatch.setattr("ssmtune.search._evaluate.retrain_seeds", fake_retrain)
     code, _, err = cli("evaluate", "bm-linoss", "--seeds", "1", *flag, "--storage", study_db_copy)
     assert code == 0, err
     recorded = studies.evaluation_plan(study_db_copy, "bm-linoss").get("protocol") or {}
@@ -139,7 +139,7 @@ def test_bad_input_exit_code_2(study_db, cli, args, message):
 )
 def test_library_names_its_arguments_not_flags(study_db, kwargs, message):
     """`search.evaluate_study` names the argument; the command line writes its flag instead."""
-    from search import evaluate_study
+    from ssmtune.search import evaluate_study
 
     with pytest.raises(StudyError) as exc:
         evaluate_study("bm-linoss", storage=study_db, **kwargs)
@@ -148,8 +148,8 @@ def test_library_names_its_arguments_not_flags(study_db, kwargs, message):
 
 def test_full_protocol_is_the_train_options_defaults():
     """One source of the benchmark's protocol: `models.TrainOptions`' defaults."""
-    import models
-    from search import full_protocol
+    from ssmtune import models
+    from ssmtune.search import full_protocol
 
     o = models.TrainOptions()
     assert full_protocol() == {"max_steps": o.max_steps, "eval_every": o.eval_every,
@@ -160,8 +160,8 @@ def test_full_protocol_is_the_train_options_defaults():
 @pytest.mark.timeout(300)
 def test_retrain_runs_each_seed_on_ray(study_db, ray_local):
     """The real path: one Ray task per seed through the worker's objective (a fake here)."""
-    from search import EvaluationError, retrain_seeds
-    from search._ray import ray_session
+    from ssmtune.search import EvaluationError, retrain_seeds
+    from ssmtune.search._ray import ray_session
 
     plan = evaluation_plan(study_db, "bm-linoss")  # best: hidden 16
     with ray_session(num_cpus=2):  # one local Ray for both calls (reused inside)

@@ -9,7 +9,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from studies import (
+from ssmtune.studies import (
     StudyError,
     dodge_weights,
     expected_best,

@@ -16,11 +16,10 @@ import optuna_dashboard
 import pytest
 import sqlalchemy
 
-import studies
-import studies._note
-from studies import StudySettings, Verdict, create_or_continue, update_note
-from studies._settings import name_objective
-from studies._storage import open_storage
+from ssmtune import studies
+from ssmtune.studies import StudySettings, Verdict, _note, create_or_continue, update_note
+from ssmtune.studies._settings import name_objective
+from ssmtune.studies._storage import open_storage
 from tests.studies.conftest import LINOSS_TRIALS, PROTOCOL
 
 SPACE = str(Path(__file__).parents[2] / "spaces" / "examples" / "small-linoss.toml")
@@ -120,7 +119,7 @@ def test_a_failed_write_is_one_logged_line_and_no_error(study_db_copy, monkeypat
         raise sqlalchemy.exc.OperationalError("UPDATE", {}, Exception("database is locked"))
 
     monkeypatch.setattr(study._storage, "set_study_system_attr", broken)
-    with caplog.at_level(logging.WARNING, logger="studies._note"):
+    with caplog.at_level(logging.WARNING, logger="ssmtune.studies._note"):
         assert update_note(study, settings=True, cost=True) is False
     (record,) = caplog.records
     message = record.getMessage()
@@ -130,7 +129,7 @@ def test_a_failed_write_is_one_logged_line_and_no_error(study_db_copy, monkeypat
 
 
 def test_the_examples_in_the_docstrings_hold():
-    assert doctest.testmod(studies._note).failed == 0
+    assert doctest.testmod(_note).failed == 0
 
 
 def settings_of(direction: str) -> StudySettings:
@@ -205,7 +204,7 @@ def test_compare_help_says_it_writes_the_notes(cli):
 
 @pytest.mark.usefixtures("ray_local")
 def test_each_run_writes_its_cost_and_resume_names_an_older_study(sqlite_url):
-    from search._start import resume_study, start_study
+    from ssmtune.search._start import resume_study, start_study
 
     start_study(
         task="basicmotions",

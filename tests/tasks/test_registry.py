@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import tasks
-from tasks import TaskError
+from ssmtune import tasks
+from ssmtune.tasks import TaskError
 from tests.tasks._contract import check_splits
 
 #: shorter lengths for the synthetic tasks in the contract test (their defaults are 1,000+)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import tasks
-from tasks._registry import get
-from tasks._synthetic import CASES, ToneFreq
+from ssmtune import tasks
+from ssmtune.tasks._registry import get
+from ssmtune.tasks._synthetic import CASES, ToneFreq
 
 SYNTHETIC = ["tone-freq", "recall", "running-mean", "delay", "digits-noise"]
 

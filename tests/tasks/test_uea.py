@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import tasks
-from tasks import TaskError
-from tasks._prep import drop_duplicates, random_split
-from tasks._ts import read_file
-from tasks._uea import sktime_data_dir
+from ssmtune import tasks
+from ssmtune.tasks import TaskError
+from ssmtune.tasks._prep import drop_duplicates, random_split
+from ssmtune.tasks._ts import read_file
+from ssmtune.tasks._uea import sktime_data_dir
 from tests.tasks.conftest import write_toy
 
 

