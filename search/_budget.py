@@ -217,7 +217,7 @@ def check_new_budget(budget_hours: Any, spent_hours: float, *, name: str) -> Non
         >>> check_new_budget(1.0, 1.5, name="s")
         Traceback (most recent call last):
         ...
-        studies._errors.StudyError: `budget_hours` 1 is not larger than the 1.5 device-hours \
+        ssmtune.studies._errors.StudyError: `budget_hours` 1 is not larger than the 1.5 device-hours \
 study s has spent already; give a larger budget
     """
     number = isinstance(budget_hours, int | float) and not isinstance(budget_hours, bool)

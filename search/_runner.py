@@ -384,6 +384,7 @@ class Runner:
         import ray
 
         slot = self.inflight.pop(ref)
+        summaries: list[dict[str, Any]] = []
         try:
             result = ray.get(ref)
         except ray.exceptions.RayTaskError as exc:
@@ -411,8 +412,8 @@ class Runner:
             self.budget.ended(slot.trial_ids)
         per_trial = (time.perf_counter() - slot.started) / len(slot.trial_ids)
         self.counters.trial_s.extend([per_trial] * len(slot.trial_ids))
-        if isinstance(result, list | dict):
-            self._fail_fast([result] if isinstance(result, dict) else result)
+        if summaries:  # the worker returned (not when it died or its machinery failed)
+            self._fail_fast(summaries)
 
     def _fail_fast(self, summaries: list[dict[str, Any]]) -> None:
         """Feed the run's fail-fast rule (`search._fail_fast`) what the workers returned; when
