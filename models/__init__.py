@@ -19,7 +19,7 @@ from ssmtune.models._data import fit_config
 from ssmtune.models._errors import ConfigError
 from ssmtune.models._layer import AbstractSSMLayer
 from ssmtune.models._optimizer import descent_gradients, lr_factor, optimizer, ssm_labels
-from ssmtune.models._options import TrainOptions, TrainResult, train_option_names
+from ssmtune.models._options import Evaluation, TrainOptions, TrainResult, train_option_names
 from ssmtune.models._registry import apply, build, config, config_class, field_names, layer, names
 from ssmtune.models._scan import resolve_scan
 from ssmtune.models._train import precompile, train
@@ -46,6 +46,7 @@ __all__ = [
     "resolve_scan",
     "TrainOptions",
     "TrainResult",
+    "Evaluation",
     "train",
     "precompile",
     "train_option_names",

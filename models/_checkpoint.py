@@ -58,6 +58,8 @@ import equinox as eqx
 import jax
 import numpy as np
 
+from ssmtune.models._options import Evaluation
+
 __all__ = [
     "FORMAT",
     "Checkpoint",
@@ -72,8 +74,9 @@ __all__ = [
 ]
 
 #: The checkpoint format this code writes and reads; a checkpoint of another format is not
-#: used (the run starts afresh).
-FORMAT = 1
+#: used (the run starts afresh). 2: the run state holds its evaluations with their test
+#: metric and time (`RunState.evaluations`).
+FORMAT = 2
 _STATE, _MANIFEST, _PREFIX = "state.eqx", "manifest.json", "step-"
 
 
@@ -126,6 +129,8 @@ class RunState(NamedTuple):
         history: (step, validation metric) of every evaluation so far.
         spent_s: wall seconds the run had spent (set-up and compilation included), those
             of the runs it continues included.
+        evaluations: every evaluation so far with its test metric and time
+            (`models.Evaluation`), so a resumed run reports the whole record.
     """
 
     step: int
@@ -137,16 +142,22 @@ class RunState(NamedTuple):
     best_test: float | None
     history: list[tuple[int, float]]
     spent_s: float
+    evaluations: list[Evaluation]
 
     def to_json(self) -> dict[str, Any]:
         out = self._asdict()
         out["history"] = [[s, v] for s, v in self.history]
+        out["evaluations"] = [list(e) for e in self.evaluations]
         return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunState:
         fields = {k: data[k] for k in cls._fields}
         fields["history"] = [(int(s), float(v)) for s, v in data["history"]]
+        fields["evaluations"] = [
+            Evaluation(int(s), float(v), None if t is None else float(t), float(e))
+            for s, v, t, e in data["evaluations"]
+        ]
         return cls(**fields)
 
 

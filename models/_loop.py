@@ -24,7 +24,7 @@ import numpy as np
 from ssmtune.models._checkpoint import Checkpointer, RunState
 from ssmtune.models._data import Batches
 from ssmtune.models._early_stop import EarlyStopState, early_stop
-from ssmtune.models._options import TrainOptions, TrainResult
+from ssmtune.models._options import Evaluation, TrainOptions, TrainResult
 
 __all__ = ["Members", "Callback", "run_members"]
 
@@ -118,6 +118,7 @@ def run_members(
     tracks = [EarlyStopState()] * k
     best_test: list[float | None] = [None] * k
     history: list[list[tuple[int, float]]] = [[] for _ in range(k)]
+    evaluations: list[list[Evaluation]] = [[] for _ in range(k)]
     status = ["ok"] * k
     diverged_step: list[int | None] = [None] * k
     last = time.perf_counter()
@@ -136,6 +137,7 @@ def run_members(
             steps[0] = saved.step
             tracks[0] = EarlyStopState(saved.best_val, saved.best_step, saved.bad_evals)
             best_test[0], history[0] = saved.best_test, list(saved.history)
+            evaluations[0] = list(saved.evaluations)
             prior_s = saved.spent_s
     first_step = steps.copy()
     blocked_s: list[float] = []  # the training thread's seconds per checkpoint
@@ -163,6 +165,9 @@ def run_members(
                     steps[i] += n[i]
             if alive.any():
                 vals = members.evaluate(carry, 0, n_val)
+                # each running member's seconds so far: its share of the time since the last
+                # turn on top of what it had (set-up and compilation included)
+                elapsed = share_s + (time.perf_counter() - last) / running.sum() + prior_s
                 read_test = np.zeros(k, bool)
                 stop_early = np.zeros(k, bool)
                 for i in np.flatnonzero(alive):
@@ -179,12 +184,14 @@ def run_members(
                         alive[i] = False
                         continue
                     history[i].append((int(steps[i]), val))
+                    evaluations[i].append(Evaluation(int(steps[i]), val, None, float(elapsed[i])))
                     read_test[i] = decision.new_best
                     stop_early[i] = decision.stop == "early_stopped"
                 if read_test.any():
                     tests = members.evaluate(carry, n_val, n_test)
                     for i in np.flatnonzero(read_test):
                         best_test[i] = float(tests[i])
+                        evaluations[i][-1] = evaluations[i][-1]._replace(test=best_test[i])
                 if (
                     checkpoint is not None
                     and alive[0]
@@ -206,6 +213,7 @@ def run_members(
                             best_test=best_test[0],
                             history=list(history[0]),
                             spent_s=prior_s + time.perf_counter() - started,
+                            evaluations=list(evaluations[0]),
                         ),
                     )
                     blocked_s.append(time.perf_counter() - tock)
@@ -252,6 +260,7 @@ def run_members(
             prior_s=prior_s,
             checkpoint_s=tuple(blocked_s),
             checkpoint_write_s=tuple(checkpoint.write_s) if checkpoint is not None else (),
+            evaluations=tuple(evaluations[i]),
         )
         for i in range(k)
     ]

@@ -3,12 +3,12 @@ run measured (`TrainResult`)."""
 
 import dataclasses
 import typing
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple
 
 from ssmtune.models._checks import check_bool, check_choice, check_int, check_number
 from ssmtune.models._errors import ConfigError
 
-__all__ = ["TrainOptions", "TrainResult", "train_option_names", "STATUSES"]
+__all__ = ["TrainOptions", "TrainResult", "Evaluation", "train_option_names", "STATUSES"]
 
 OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("constant", "cosine")
@@ -94,6 +94,25 @@ def train_option_names() -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(TrainOptions))
 
 
+class Evaluation(NamedTuple):
+    """One evaluation of a run: what a replay of the run needs (`TrainResult.evaluations`).
+
+    Attributes:
+        step: training steps taken.
+        val: the validation metric.
+        test: the test metric, read when `val` is the run's best so far (the test at the best
+            validation, the run's own rule), else None: a replay that stops the run at any
+            evaluation finds its best so far at an evaluation whose test was read.
+        elapsed_s: wall seconds from the start of the run to this evaluation, set-up and
+            compilation included (and the interrupted runs' before a resume).
+    """
+
+    step: int
+    val: float
+    test: float | None
+    elapsed_s: float
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainResult:
     """What one training run measured.
@@ -120,6 +139,8 @@ class TrainResult:
         diverged_step: the step whose loss was not finite (status "diverged"), else None.
         history: (step, validation metric) at every evaluation (those before a resume
             included).
+        evaluations: every evaluation with its test metric (where read) and the seconds
+            since the run started (`Evaluation`; those before a resume included).
         resumed_step: the step of the checkpoint the run continued from; None for a run
             from step 0 (`models.Checkpoint`).
         prior_s: wall seconds the interrupted runs had spent up to that checkpoint (not in
@@ -148,9 +169,11 @@ class TrainResult:
     prior_s: float = 0.0
     checkpoint_s: tuple[float, ...] = ()
     checkpoint_write_s: tuple[float, ...] = ()
+    evaluations: tuple[Evaluation, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-ready)."""
         out = dataclasses.asdict(self)
         out["history"] = [[s, v] for s, v in self.history]
+        out["evaluations"] = [list(e) for e in self.evaluations]
         return out

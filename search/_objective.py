@@ -92,6 +92,9 @@ class TrialOutcome:
     peak_mem: int | None = None
     diverged_step: int | None = None
     wall_s: float | None = None  # the trial's share of a batch's wall time (None: measured)
+    #: (step, val, test or None, seconds since the run started) of every evaluation
+    #: (`models.Evaluation`); empty: the worker records what was reported, without test
+    evaluations: tuple[tuple[int, float, float | None, float], ...] = ()
 
 
 @dataclass
@@ -170,6 +173,7 @@ def train_objective(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
         device_count=result.device_count,
         peak_mem=result.peak_mem,
         diverged_step=result.diverged_step,
+        evaluations=result.evaluations,
     )
 
 
@@ -224,6 +228,7 @@ def train_objective_batch(
             peak_mem=r.peak_mem,
             diverged_step=r.diverged_step,
             wall_s=r.wall_s,
+            evaluations=r.evaluations,
         )
         for r in results
     ]

@@ -53,7 +53,7 @@ from ssmtune.search._objective import (
     objective_form,
 )
 
-__all__ = ["TrialWorker", "STOP_AT_ATTR", "BUDGET_REASON"]
+__all__ = ["TrialWorker", "STOP_AT_ATTR", "BUDGET_REASON", "EVALS_ATTR", "SEED_ATTR"]
 
 _log = logging.getLogger(__name__)
 
@@ -65,6 +65,11 @@ BUDGET_REASON = "budget"
 #: User attribute of a resumed trial, written when it starts: the wall seconds its killed
 #: runs spent up to the checkpoint (what a runner stopping it at the budget charges it too).
 RESUMED_SPENT_ATTR = "resumed_spent_s"
+#: User attributes of a finished trial that a replay needs (issue 24): its evaluations, each
+#: ``[step, val, test, device_s]`` (test where it was read: at each new best validation, else
+#: null; device-seconds since the trial started, compilation included), and its seed.
+EVALS_ATTR = "evals"
+SEED_ATTR = "seed"
 
 
 def _one_line(exc: BaseException) -> str:
@@ -85,6 +90,8 @@ class TrialWorker:
         self._over_budget: set[int] = set()  # trials told to stop at the budget
         self._carried: dict[int, float] = {}  # wall seconds a resumed trial's killed runs spent
         self._folders: dict[int, Path] = {}  # each trial's checkpoint folder
+        # each trial's evaluations as reported: (step, val, seconds since it was claimed)
+        self._reported: dict[int, list[tuple[int, float, float]]] = {}
 
     def ping(self) -> dict[str, Any]:
         """The worker's process id and node, answered once the worker is up and has opened
@@ -202,6 +209,8 @@ class TrialWorker:
         )
         pending: list[tuple[int, float]] = []
         better = min if study.direction.name == "MINIMIZE" else max
+        claimed = time.perf_counter()
+        reported = self._reported[trial_id] = []
 
         def flush() -> None:
             while pending:
@@ -211,6 +220,7 @@ class TrialWorker:
 
         def report(step: int, val: float) -> bool:
             pending.append((int(step), float(val)))
+            reported.append((int(step), float(val), time.perf_counter() - claimed))
             if math.isfinite(val):
                 best = self._best.get(trial_id)
                 self._best[trial_id] = float(val) if best is None else better(best, float(val))
@@ -297,6 +307,8 @@ class TrialWorker:
         }
         if carried > 0:
             attrs[CARRIED_ATTR] = devices * carried
+        attrs[SEED_ATTR] = self.spec.seed
+        attrs[EVALS_ATTR] = self._evaluations(trial_id, outcome, devices, carried)
         val = outcome.val
         best = self._best.pop(trial_id, None)
         over_budget = trial_id in self._over_budget
@@ -315,6 +327,18 @@ class TrialWorker:
             )
             return self._finish(trial_id, TrialState.FAIL, None, attrs, reason)
         return self._finish(trial_id, TrialState.COMPLETE, float(val), attrs)
+
+    def _evaluations(
+        self, trial_id: int, outcome: TrialOutcome, devices: float, carried: float
+    ) -> list[list[float | int | None]]:
+        """The trial's `EVALS_ATTR`: ``[step, val, test, device_s]`` per evaluation, from the
+        objective's evaluations (`TrialOutcome.evaluations`, seconds since its run started),
+        else from what it reported (seconds since the trial was claimed; test unknown)."""
+        if outcome.evaluations:
+            return [[int(s), v, t, devices * e] for s, v, t, e in outcome.evaluations]
+        return [
+            [s, v, None, devices * (carried + e)] for s, v, e in self._reported.get(trial_id, ())
+        ]
 
     def _raised(self, trial_id: int, wall: float, exc: Exception) -> dict[str, Any]:
         """Store a trial whose objective raised `exc` as FAIL with the error as its reason;
@@ -338,6 +362,7 @@ class TrialWorker:
         self._best.pop(trial_id, None)
         self._over_budget.discard(trial_id)
         self._carried.pop(trial_id, None)
+        self._reported.pop(trial_id, None)
         folder = self._folders.pop(trial_id, None)
         summary = {"trial_id": trial_id, "state": state.name, "value": value, **attrs}
         if reason is not None:

@@ -73,6 +73,8 @@ def _same_run(a: models.TrainResult, b: models.TrainResult) -> None:
         b.status,
     )
     assert a.history == b.history
+    # the evaluations' record too (test where read), only their times differ
+    assert [e[:3] for e in a.evaluations] == [e[:3] for e in b.evaluations]
 
 
 def test_a_run_stopped_after_its_second_evaluation_continues_bit_identically(
@@ -86,6 +88,9 @@ def test_a_run_stopped_after_its_second_evaluation_continues_bit_identically(
     assert result.resumed_step == 20 and result.prior_s == heard.spent_s
     assert len(reference.history) == 4
     _same_run(result, reference)
+    # the evaluations before the checkpoint come from it, the later ones after its time
+    times = [e.elapsed_s for e in result.evaluations]
+    assert times[1] <= result.prior_s < times[2] and times == sorted(times)
     # a run that went to its end wrote no checkpoint past its last evaluation but one
     assert latest_checkpoint(tmp_path).name == "step-000000000030"
 
