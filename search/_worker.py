@@ -90,8 +90,10 @@ class TrialWorker:
         self._over_budget: set[int] = set()  # trials told to stop at the budget
         self._carried: dict[int, float] = {}  # wall seconds a resumed trial's killed runs spent
         self._folders: dict[int, Path] = {}  # each trial's checkpoint folder
-        # each trial's evaluations as reported: (step, val, seconds since it was claimed)
+        # each trial's evaluations as reported: (step, val, seconds since its objective
+        # started, the origin of its wall time too)
         self._reported: dict[int, list[tuple[int, float, float]]] = {}
+        self._origin: dict[int, float] = {}
 
     def ping(self) -> dict[str, Any]:
         """The worker's process id and node, answered once the worker is up and has opened
@@ -130,7 +132,7 @@ class TrialWorker:
         ctx = self._claim(trial_id)
         if ahead is not None:
             self._compile_ahead(ahead, ctx)
-        start = time.perf_counter()
+        start = self._origin[trial_id] = time.perf_counter()
         try:
             outcome = load_objective(self.spec.objective)(params, ctx)
         except Exception as exc:  # the trial failed, the worker lives on
@@ -151,6 +153,7 @@ class TrialWorker:
             return [self.run(t, p) for t, p in zip(trial_ids, params_list, strict=True)]
         ctxs = [self._claim(t) for t in trial_ids]
         start = time.perf_counter()
+        self._origin.update(dict.fromkeys(trial_ids, start))
         try:
             outcomes = batch(params_list, ctxs)
         except Exception as exc:
@@ -209,8 +212,9 @@ class TrialWorker:
         )
         pending: list[tuple[int, float]] = []
         better = min if study.direction.name == "MINIMIZE" else max
-        claimed = time.perf_counter()
+        self._origin[trial_id] = time.perf_counter()  # reset when the objective starts
         reported = self._reported[trial_id] = []
+        origin = self._origin
 
         def flush() -> None:
             while pending:
@@ -220,7 +224,7 @@ class TrialWorker:
 
         def report(step: int, val: float) -> bool:
             pending.append((int(step), float(val)))
-            reported.append((int(step), float(val), time.perf_counter() - claimed))
+            reported.append((int(step), float(val), time.perf_counter() - origin[trial_id]))
             if math.isfinite(val):
                 best = self._best.get(trial_id)
                 self._best[trial_id] = float(val) if best is None else better(best, float(val))
@@ -308,7 +312,7 @@ class TrialWorker:
         if carried > 0:
             attrs[CARRIED_ATTR] = devices * carried
         attrs[SEED_ATTR] = self.spec.seed
-        attrs[EVALS_ATTR] = self._evaluations(trial_id, outcome, devices, carried)
+        attrs[EVALS_ATTR] = self._evaluations(trial_id, outcome, devices, carried, wall)
         val = outcome.val
         best = self._best.pop(trial_id, None)
         over_budget = trial_id in self._over_budget
@@ -329,15 +333,17 @@ class TrialWorker:
         return self._finish(trial_id, TrialState.COMPLETE, float(val), attrs)
 
     def _evaluations(
-        self, trial_id: int, outcome: TrialOutcome, devices: float, carried: float
+        self, trial_id: int, outcome: TrialOutcome, devices: float, carried: float, wall: float
     ) -> list[list[float | int | None]]:
         """The trial's `EVALS_ATTR`: ``[step, val, test, device_s]`` per evaluation, from the
         objective's evaluations (`TrialOutcome.evaluations`, seconds since its run started),
-        else from what it reported (seconds since the trial was claimed; test unknown)."""
+        else from what it reported (seconds since its objective started; test unknown). No
+        evaluation is charged more than the whole trial (`wall`, the killed runs' included)."""
         if outcome.evaluations:
-            return [[int(s), v, t, devices * e] for s, v, t, e in outcome.evaluations]
+            return [[int(s), v, t, devices * min(e, wall)] for s, v, t, e in outcome.evaluations]
         return [
-            [s, v, None, devices * (carried + e)] for s, v, e in self._reported.get(trial_id, ())
+            [s, v, None, devices * min(carried + e, wall)]
+            for s, v, e in self._reported.get(trial_id, ())
         ]
 
     def _raised(self, trial_id: int, wall: float, exc: Exception) -> dict[str, Any]:
@@ -363,6 +369,7 @@ class TrialWorker:
         self._over_budget.discard(trial_id)
         self._carried.pop(trial_id, None)
         self._reported.pop(trial_id, None)
+        self._origin.pop(trial_id, None)
         folder = self._folders.pop(trial_id, None)
         summary = {"trial_id": trial_id, "state": state.name, "value": value, **attrs}
         if reason is not None:

@@ -1,7 +1,7 @@
 """The `ssmtune` command line: thin, parses, calls, prints; holds no logic.
 
 Each group of commands lives in its own module (`_cli_train`, `_cli_spaces`, `_cli_study`,
-`_cli_report`), which registers its commands on the one Typer app.
+`_cli_report`, `_cli_table`), which registers its commands on the one Typer app.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from ssmtune.search import _cli_report, _cli_spaces, _cli_study, _cli_tasks, _cli_train
+from ssmtune.search import _cli_report, _cli_spaces, _cli_study, _cli_table, _cli_tasks, _cli_train
 from ssmtune.search._cli_common import USER_ERRORS, command, err_console
 
 __all__ = ["app", "main", "ssmtune_version"]
@@ -50,7 +50,7 @@ def version() -> None:
     typer.echo(ssmtune_version())
 
 
-for _module in (_cli_train, _cli_tasks, _cli_spaces, _cli_study, _cli_report):
+for _module in (_cli_train, _cli_tasks, _cli_spaces, _cli_study, _cli_report, _cli_table):
     _module.register(app)
 
 

@@ -87,6 +87,15 @@ from ssmtune.studies._storage import (
     open_storage,
     retrying,
 )
+from ssmtune.studies._table import (
+    TABLE_FORMAT,
+    TABLE_VERSION,
+    Table,
+    TablePoint,
+    export_table,
+    read_table,
+    table_of_study,
+)
 from ssmtune.studies._trials import (
     FAULT_ENV,
     ask_new,
@@ -198,6 +207,14 @@ __all__ = [
     "expected_best_weights",
     "tang_weights",
     "trials_to_within",
+    # complete grids as tables (replay)
+    "TABLE_FORMAT",
+    "TABLE_VERSION",
+    "Table",
+    "TablePoint",
+    "export_table",
+    "read_table",
+    "table_of_study",
     "load_studies",
     "DEFAULT_WITHIN",
     "report",

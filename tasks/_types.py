@@ -113,3 +113,19 @@ class Dataset:
     train: Split
     val: Split
     test: Split
+
+    def sha256(self) -> str:
+        """The SHA-256 of the arrays the splits hold (each array's dtype, shape and bytes, in
+        the order train, val, test and x, y, mask, target mask): equal digests, equal data."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for split in (self.train, self.val, self.test):
+            for array in (split.x, split.y, split.mask, split.target_mask):
+                if array is None:
+                    digest.update(b"none")
+                    continue
+                array = np.ascontiguousarray(array)
+                digest.update(f"{array.dtype.str}{array.shape}".encode())
+                digest.update(array.tobytes())
+        return digest.hexdigest()

@@ -157,3 +157,25 @@ def test_automl_measurement_charges_trials_in_the_order_they_ended(tmp_path) -> 
     bench._write_automl(result, tmp_path / "out")
     (md,) = (tmp_path / "out").glob("*.md")
     assert "0.80 (0.67)" in md.read_text() and "> 0.3" in md.read_text()
+
+
+def test_probe_quick_writes_both_grids_probes_and_estimates(tmp_path):
+    """`python -m ssmtune.benchmarks.probe --quick`: BasicMotions, each grid's cheapest and
+    dearest point trained once; the dearest costs more, and the grid's estimate lies between
+    its size times the cheapest and times the dearest probe."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ssmtune.benchmarks.probe", "--quick", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    payload = _table(tmp_path, "probe-cpu-quick")
+    rows = payload["rows"]
+    assert [(r["space"], r["probe"]) for r in rows] == [
+        ("linoss-full", "cheapest"), ("linoss-full", "dearest"),
+        ("d-linoss-reduced", "cheapest"), ("d-linoss-reduced", "dearest"),
+    ]  # fmt: skip
+    for size, (cheap, dear) in zip((324, 162), (rows[:2], rows[2:]), strict=True):
+        assert cheap["units"] < dear["units"] and "blocks=6" in dear["point"]
+        assert 0.0 <= cheap["val"] <= 1.0 and cheap["chance"] == 0.25
+        low, high = sorted((cheap["wall_s"], dear["wall_s"]))
+        assert size * low <= dear["grid_h"] * 3600 <= size * high + 1e-6
