@@ -98,6 +98,96 @@ def show(
         console.print(line, highlight=False, soft_wrap=True)
 
 
+def _load_table(source: str, storage: str) -> Any:
+    """The table in file `source`, else the table of the grid study named `source`."""
+    from ssmtune import studies
+
+    if Path(source).is_file() or source.endswith((".jsonl", ".json")):
+        return studies.read_table(source)
+    study = studies.load_study(studies.open_storage(storage, create=False), source)
+    if study.user_attrs.get("sampler") != "grid":
+        raise studies.StudyError(f"study {source!r} is not a grid study; replay reads grids")
+    return studies.table_of_study(study)
+
+
+@command
+def replay(
+    table: str = typer.Argument(..., help="A table file, or a grid study in --storage."),
+    sampler: str = typer.Option("tpe", "--sampler", help="grid | shuffled | random | tpe | gp."),
+    pruner: str = typer.Option("none", "--pruner", help="none | median | hyperband."),
+    workers: int = typer.Option(1, "--workers", help="Simulated workers."),
+    replicates: int = typer.Option(20, "--replicates", help="Independent replays."),
+    budget_hours: float | None = typer.Option(
+        None, "--budget-hours", help="Device-hours per replicate (default: the grid's total)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the first replicate (then +1, +2...)."),
+    target: list[float] | None = typer.Option(
+        None, "--target", help="Values to reach (default: best - 0, 1, 3, 5 points)."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Folder for md, csv, json, png, html."),
+    storage: str = typer.Option(
+        DEFAULT_STORAGE, "--storage", envvar=STORAGE_ENV, help="Study storage URL."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Replay a search strategy against a complete grid's table: no training, seconds."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from ssmtune.search._cli_common import err_console, fail
+    from ssmtune.search._policy import make_pruner
+    from ssmtune.search._replay import check_replay, replay_once
+    from ssmtune.search._replay_summary import markdown, summarize_replay, write_replay
+
+    if workers < 1:
+        fail(f"--workers must be an integer >= 1, got {workers}")
+    if replicates < 1:
+        fail(f"--replicates must be an integer >= 1, got {replicates}")
+    if budget_hours is not None and not budget_hours > 0:
+        fail(f"--budget-hours must be > 0, got {budget_hours}")
+    loaded = _load_table(table, storage)
+    check_replay(loaded, sampler)
+    make_pruner(pruner, dict(loaded.header["protocol"]))  # an unknown pruner: one line
+    budget_s = (budget_hours * 3600) if budget_hours is not None else None
+    if budget_s is None and sampler not in ("grid", "shuffled"):
+        budget_s = loaded.total_device_s()
+    runs = []
+    with Progress(
+        TextColumn("replay"), BarColumn(), MofNCompleteColumn(), console=err_console,
+        transient=True, disable=as_json,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("replay", total=replicates)
+        for r in range(replicates):
+            runs.append(
+                replay_once(
+                    loaded,
+                    sampler=sampler,
+                    pruner=pruner,
+                    workers=workers,
+                    budget_s=budget_s,
+                    seed=seed + r,
+                    study_name=f"replay-{seed + r}",
+                )  # fmt: skip
+            )
+            bar.advance(task)
+    strategy = {
+        "sampler": sampler,
+        "pruner": pruner,
+        "workers": workers,
+        "seed": seed,
+        "budget_hours": None if budget_s is None else budget_s / 3600,
+    }
+    targets = None if not target else [(float(v), f"{v:g}") for v in target]
+    summary = summarize_replay(loaded, runs, strategy, targets)
+    if out is not None:
+        stem = f"replay-{loaded.header.get('study') or 'table'}-{sampler}-{pruner}-w{workers}"
+        write_replay(summary, out, stem)
+    if as_json:
+        print_json(summary.to_json())
+    else:
+        console.print(markdown(summary), highlight=False, soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
-    """Add the `table` group to the app."""
+    """Add the `table` group and `replay` to the app."""
     app.add_typer(table_app, name="table")
+    app.command("replay")(replay)

@@ -87,6 +87,7 @@ from ssmtune.studies._storage import (
     open_storage,
     retrying,
 )
+from ssmtune.studies._survival import km_quantiles, km_reached
 from ssmtune.studies._table import (
     TABLE_FORMAT,
     TABLE_VERSION,
@@ -208,6 +209,8 @@ __all__ = [
     "tang_weights",
     "trials_to_within",
     # complete grids as tables (replay)
+    "km_quantiles",
+    "km_reached",
     "TABLE_FORMAT",
     "TABLE_VERSION",
     "Table",

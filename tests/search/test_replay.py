@@ -112,3 +112,22 @@ def test_a_model_based_sampler_needs_a_full_product() -> None:
         check_replay(partial, "tpe")
     with pytest.raises(StudyError, match="unknown sampler 'nope'"):
         check_replay(table, "nope")
+
+
+def test_kaplan_meier_counts_the_censored_replicates() -> None:
+    """A cost to reach estimated over replicates of which some never reached the target:
+    dropping the censored ones understates the median; Kaplan-Meier does not."""
+    import doctest
+
+    from ssmtune.studies import _survival, km_quantiles
+
+    assert doctest.testmod(_survival).failed == 0
+    rng = np.random.default_rng(0)
+    true = rng.exponential(10.0, 4000)
+    spent = np.full(4000, 12.0)  # every replicate stops at 12
+    costs = [float(c) if c <= 12.0 else None for c in true]
+    (median,) = km_quantiles(costs, list(spent), [0.5])
+    assert abs(median - 10.0 * np.log(2)) < 0.5  # the exponential's median, 6.93
+    reached_only = np.median([c for c in costs if c is not None])
+    assert reached_only < median - 1.0
+    assert km_quantiles(costs, list(spent), [0.9]) == [None]  # 70 % reached: not estimable

@@ -111,3 +111,43 @@ def test_bad_input_is_one_line_and_exit_2(
     code, _, err = cli(*argv)
     assert code == 2 and expected in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "r.jsonl").exists() and not (tmp_path / "n.jsonl").exists()
+
+
+def test_replay_reads_a_table_file_or_a_grid_study(grid_db: str, tmp_path: Path, cli) -> None:
+    """``ssmtune replay``: the JSON's ``targets`` carry the promised keys, the files are
+    written, and a study in the database replays as its exported table does."""
+    out = tmp_path / "g.jsonl"
+    studies.export_table(grid_db, "g", out)
+    args = ["--sampler", "shuffled", "--workers", "2", "--replicates", "30", "--json"]
+    code, text, err = cli("replay", str(out), *args, "--out", str(tmp_path / "r"))
+    assert code == 0, err
+    from_file = json.loads(text)
+    targets = from_file["targets"]
+    assert [t["label"] for t in targets] == ["best - 0", "best - 1", "best - 3", "best - 5"]
+    for t in targets:
+        assert {"target", "reached_fraction", "mean_device_hours"} <= set(t)
+        assert t["reached_fraction"] == 1.0  # a shuffled grid reaches every target it holds
+    assert sorted(p.suffix for p in (tmp_path / "r").iterdir() if p.stem.startswith("replay")) == [
+        ".csv", ".html", ".json", ".md", ".png",
+    ]  # fmt: skip
+    code, text, err = cli("replay", "g", *args, "--storage", grid_db)
+    assert code == 0, err
+    assert json.loads(text)["targets"] == targets
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--sampler", "nope"], "unknown sampler 'nope'"),
+        (["--sampler", "shuffled", "--pruner", "nope"], "unknown pruner 'nope'"),
+        (["--workers", "0"], "--workers must be"),
+        (["--budget-hours", "-1"], "--budget-hours must be"),
+    ],
+)
+def test_replay_refuses_bad_input_in_one_line(
+    grid_db: str, tmp_path: Path, cli, args: list[str], expected: str
+) -> None:
+    out = tmp_path / "g.jsonl"
+    studies.export_table(grid_db, "g", out)
+    code, _, err = cli("replay", str(out), *args)
+    assert code == 2 and expected in err and len(err.strip().splitlines()) == 1, err
