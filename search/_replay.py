@@ -42,7 +42,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -176,6 +176,7 @@ def replay_once(
     budget_s: float | None = None,
     seed: int = 0,
     max_trials: int | None = None,
+    order: Sequence[int] | None = None,
     study_name: str = "replay",
     make_sampler: Callable[[str, int], Any] | None = None,
     make_pruner: Callable[[str, dict[str, int]], Any] | None = None,
@@ -192,6 +193,8 @@ def replay_once(
         seed: the sampler's seed (and the shuffle's).
         max_trials: stop starting trials after this many (default: the table's size for
             ``grid``/``shuffled``, else unbounded: give a budget).
+        order: for ``grid``, the table's points in this order (indices), e.g. the order a
+            live study ran them in; default: the table's.
         study_name: the in-memory study's name (Optuna's Hyperband assigns brackets by it).
         make_sampler, make_pruner: the search's builders (`search.make_sampler`,
             `search.make_pruner`), for tests; default: those.
@@ -210,9 +213,10 @@ def replay_once(
     maximize = table.maximize
     points = table.points
     index = {point_key(p.params): i for i, p in enumerate(points)}
-    order: list[int] | None = None
+    if order is not None and sampler != "grid":
+        raise StudyError(f"an explicit order is for `sampler` grid, not {sampler!r}")
     if sampler == "grid":
-        order = list(range(len(points)))
+        order = list(range(len(points))) if order is None else [int(i) for i in order]
     elif sampler == "shuffled":
         order = [int(i) for i in np.random.default_rng(seed).permutation(len(points))]
     if order is not None and max_trials is None:

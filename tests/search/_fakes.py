@@ -230,3 +230,21 @@ def trains_dies_before_its_write_lands(params: dict[str, Any], ctx: TrialContext
 def trains_slowly(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
     """Trains for real, sleeping 1 s after each report: time to kill the driver mid-trial."""
     return _training(params, ctx, lambda n: time.sleep(1.0))
+
+
+def table_path(spec: WorkerSpec) -> str:
+    """Where `from_table` reads its table: beside the study's SQLite file."""
+    return _markers(spec) + ".table.jsonl"
+
+
+def from_table(params: dict[str, Any], ctx: TrialContext) -> TrialOutcome:
+    """Reports the evaluations a table recorded for the point (`table_path`), as the trained
+    trial did, and returns its result: the live counterpart of a replay."""
+    from ssmtune.studies import point_key, read_table
+
+    table = read_table(table_path(ctx.spec))
+    (point,) = [p for p in table.points if point_key(p.params) == point_key(params)]
+    for step, val, _, _ in point.evals:
+        if ctx.report(step, val):
+            return TrialOutcome(val=None, status="pruned", steps=step)
+    return TrialOutcome(val=point.value, test=point.test, status="ok", steps=point.evals[-1][0])

@@ -131,3 +131,70 @@ def test_kaplan_meier_counts_the_censored_replicates() -> None:
     reached_only = np.median([c for c in costs if c is not None])
     assert reached_only < median - 1.0
     assert km_quantiles(costs, list(spent), [0.9]) == [None]  # 70 % reached: not estimable
+
+
+def _table_over(grid: list[dict]) -> Table:
+    """A table over `grid`: final values from `_fakes.value_of`, rising over three evaluations
+    at different rates, so that a median pruner stops some trials."""
+    from tests.search._fakes import value_of
+
+    points = []
+    for number, params in enumerate(grid):
+        value = value_of(params)
+        rate = 0.5 + (number % 3) * 0.2
+        evals = tuple(
+            (10 * k, value * min(1.0, rate * k / 2), value if k == 3 else None, 5.0 * k)
+            for k in (1, 2, 3)
+        )
+        points.append(
+            TablePoint(
+                params=params,
+                value=evals[-1][1],
+                test=value / 2,
+                device_s=15.0,
+                state="complete",
+                steps=30,
+                trial=number,
+                seed=2345,
+                evals=evals,
+            )  # fmt: skip
+        )
+    header = {"format": "ssmtune-table", "version": 1, "task": "basicmotions", "space": "s",
+              "direction": "maximize", "metric": "accuracy", "protocol": PROTOCOL,
+              "space_size": len(points)}  # fmt: skip
+    return Table(header, tuple(points))
+
+
+@pytest.mark.usefixtures("ray_local")
+def test_the_median_pruner_decides_in_replay_as_in_a_live_study(sqlite_url: str) -> None:
+    """A live grid study whose stand-in objective reports a table's recorded values
+    (`_fakes.from_table`, one worker, the median pruner) prunes the same trials at the same
+    steps as the replay of that table in the order the study ran its points."""
+    import json
+    from pathlib import Path
+
+    import optuna
+    from optuna.trial import TrialState
+
+    from ssmtune import spaces
+    from ssmtune.search import start_study
+    from ssmtune.studies import point_key, trial_point
+
+    space = str(Path(__file__).parents[2] / "spaces" / "examples" / "small-linoss.toml")
+    table = _table_over(spaces.get(space).grid())
+    path = Path(sqlite_url.removeprefix("sqlite:///") + ".live.table.jsonl")
+    path.write_text("\n".join([json.dumps(table.header)] + [json.dumps(p.to_json())
+                                                           for p in table.points]) + "\n")  # fmt: skip
+    start_study(
+        task="basicmotions", space=space, storage=sqlite_url, workers=1, name="live",
+        pruner="median", max_steps=30, eval_every=10, objective="tests.search._fakes:from_table",
+    )  # fmt: skip
+    trials = optuna.load_study(study_name="live", storage=sqlite_url).get_trials()
+    ran = sorted(trials, key=lambda t: t.datetime_start)
+    index = {point_key(p.params): i for i, p in enumerate(table.points)}
+    order = [index[point_key(trial_point(t))] for t in ran]
+    live = [(order[k], t.state.name, max(t.intermediate_values)) for k, t in enumerate(ran)]
+    assert {t.state for t in trials} == {TrialState.COMPLETE, TrialState.PRUNED}
+    run = replay_once(table, sampler="grid", pruner="median", order=order)
+    replayed = [(t.point, t.state.upper(), 10 * round(t.cost_s / 5.0)) for t in run.trials]
+    assert replayed == live
