@@ -195,7 +195,10 @@ def compare(
 ) -> None:
     """Compare two searches of one task: points, cost, best value, expected best, cost to reach.
 
-    Every figure has a 90% percentile-bootstrap interval over each study's trials. The verdict
+    For random and grid studies without a pruner, every figure has a 90% percentile-bootstrap
+    interval over each study's trials; a study of TPE/GP or with a pruner gets its point
+    figures and one line saying why no interval is given (its trials depend on each other).
+    The verdict
     gives B/A, the ratio of the device-hours each space needs to reach the target, and says
     INCONCLUSIVE when its 90% interval contains both 0.5 and 1 (cannot tell "B halves the
     cost" from "no saving"), when neither study reaches the target in more than 10% of the
@@ -232,6 +235,11 @@ def compare(
         curves=out is not None,
         note=not no_note,
     )
+    if out is not None and "curves" not in c:
+        err_console.print(
+            "no figures: " + "; ".join(c["problems"]) + " (no band to draw)", highlight=False
+        )
+        out = None
     if out is not None:
         from ssmtune.studies import write_compare_plots
 
@@ -256,7 +264,8 @@ def compare(
     def hours(x: float) -> str:
         return f"{x:.3g}"
 
-    table = Table(title=f"{c['task']}: A = {a['study']}, B = {b['study']} (90% intervals)")
+    how = "90% intervals" if c["resampling"]["method"] else "single runs: no intervals"
+    table = Table(title=f"{c['task']}: A = {a['study']}, B = {b['study']} ({how})")
     for col in ("", "A", "B"):
         table.add_column(col)
     table.add_row("space", str(a["space"]), str(b["space"]))

@@ -11,6 +11,11 @@ to tell "B halves the cost" from "B saves nothing" (`studies._bootstrap.ratio_ve
 a study has too few complete trials for a bootstrap; an unfinished study is named in a note,
 its figures being those of the trials so far.
 
+The intervals resample each study's trials as independent draws: valid for random sampling
+and grids without a pruner. A study of an adaptive sampler or with a pruner gets its point
+figures and one line saying why no interval is given (`studies._adaptive`); the result's
+``resampling`` says which case it is.
+
 The figures are computed elsewhere, one concept each: the two sides and their bootstrap
 figures (`studies._sides`), the cost to reach and the ratio B/A (`studies._reach`), the exact
 figures of complete grids (`studies._grid_exact`) and the verdict's text (`studies._verdict`);
@@ -24,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ssmtune.studies._adaptive import observed_reach, point_verdict, resampling_problem
 from ssmtune.studies._bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, LEVEL
 from ssmtune.studies._errors import StudyError
 from ssmtune.studies._expected import check_estimator
@@ -227,6 +233,19 @@ def compare(
         "problems": problems,
         "notes": notes,
     }
+    reasons = [r for r in (resampling_problem(sa), resampling_problem(sb)) if r is not None]
+    if reasons:
+        _without_intervals(result, sa, sb, goal, direction == "maximize", reasons)
+        if note:
+            written = Verdict(a=sa.study_name, b=sb.study_name, text=result["verdict"])
+            for study in (sa, sb):
+                update_note(study, verdict=written)
+        return result
+    result["resampling"] = {
+        "method": "within-study bootstrap",
+        "assumes": "each study's trials are independent draws from its space (random "
+        "sampling, or a grid in random order) and no pruner",
+    }
     if curves:
         result["curves"] = {
             "a": side_curves(side_a, goal, direction, checked, curve_targets(side_a, side_b, goal)),
@@ -238,6 +257,44 @@ def compare(
         for study in (sa, sb):
             update_note(study, verdict=written)
     return result
+
+
+def _without_intervals(
+    result: dict[str, Any],
+    sa: optuna.Study,
+    sb: optuna.Study,
+    goal: float | None,
+    maximize: bool,
+    reasons: list[str],
+) -> None:
+    """Turn `result` into the point figures of two single runs (`studies._adaptive`): no
+    interval, no resampled expectation, the observed cost to reach, a verdict saying why."""
+    tv = result["test_at_best"]
+    tv.update(a_interval=None, b_interval=None, diff_interval=None)
+    result["equal_trials"] = []
+    result["equal_device_hours"] = []
+    reach = result["cost_to_reach"]
+    for key, study in (("a", sa), ("b", sb)):
+        hours = None if goal is None else observed_reach(study, goal, maximize)
+        reach[key] = {
+            "device_hours": hours,
+            "reason": None if hours is not None else "the study did not reach the target",
+            "interval": None,
+            "reached_fraction": None,
+            "observed": "in the study's own trial order",
+        }
+    ca, cb = reach["a"]["device_hours"], reach["b"]["device_hours"]
+    reach["ratio"] = {
+        "value": None if not ca or cb is None else cb / ca,
+        "interval": None,
+        "conclusive": False,
+        "says": "no interval: " + "; ".join(reasons),
+    }
+    result["grid"] = {"a": None, "b": None, "ratio": None}
+    result["resampling"] = {"method": None, "reasons": reasons}
+    result["conclusive"] = False
+    result["problems"] = reasons
+    result["verdict"] = point_verdict(result, reasons)
 
 
 def _check_target(target: float, metric: str) -> None:

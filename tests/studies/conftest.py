@@ -85,7 +85,7 @@ def study_attrs(task: str, model: str, space: str, size: int | None, sampler: st
         "space": space,
         "space_size": size,
         "sampler": sampler,
-        "pruner": "median",
+        "pruner": "none",  # grids without a pruner: what the bootstrap of `compare` assumes
         "protocol": PROTOCOL,
         "seed": 0,
         "ssmtune_version": "0.1.0",
@@ -167,7 +167,7 @@ def build_database(url: str) -> None:
     add_trials(s, [(DLINOSS_GRID[i], *rest) for i, *rest in DLINOSS_TRIALS])
     s = make("bm-small", "maximize", study_attrs("BasicMotions", "linoss", "linoss-im", 8, "grid"))
     add_trials(s, [(LINOSS_GRID[i], *rest) for i, *rest in SMALL_TRIALS])
-    s = make("ppg-lru", "minimize", study_attrs("PPG", "auto", "lru-auto", None, "tpe"))
+    s = make("ppg-lru", "minimize", study_attrs("PPG", "auto", "lru-auto", None, "random"))
     add_trials(s, PPG_TRIALS)
     make("hb-empty", "maximize", study_attrs("Heartbeat", "linoss", "linoss-full", 8, "grid"))
 

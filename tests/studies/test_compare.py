@@ -278,7 +278,7 @@ def test_minimised_metric_reaches_down_to_its_target(study_db_copy):
     from tests.studies.conftest import PPG_TRIALS, add_trials, study_attrs
 
     s = optuna.create_study(study_name="ppg-s4", storage=study_db_copy, direction="minimize")
-    for k, v in study_attrs("PPG", "s4", "s4-auto", None, "tpe").items():
+    for k, v in study_attrs("PPG", "s4", "s4-auto", None, "random").items():
         s.set_user_attr(k, v)
     add_trials(s, [(p, st, v and v * 1.1, t, d) for p, st, v, t, d in PPG_TRIALS])
     c = compare(study_db_copy, "PPG", "lru-auto", "s4-auto")

@@ -53,7 +53,7 @@ def test_sections_are_written_and_rewritten_without_losing_the_others(study_db_c
         "- model: linoss",
         "- space: linoss-full (8 points)",
         "- sampler: grid",
-        "- pruner: median",
+        "- pruner: none",
         "- seed: 0",
         "- protocol: max_steps 2000, eval_every 100, patience 10, batch_size 32",
         "- budget: none",
