@@ -179,3 +179,17 @@ def test_probe_quick_writes_both_grids_probes_and_estimates(tmp_path):
         assert 0.0 <= cheap["val"] <= 1.0 and cheap["chance"] == 0.25
         low, high = sorted((cheap["wall_s"], dear["wall_s"]))
         assert size * low <= dear["grid_h"] * 3600 <= size * high + 1e-6
+
+
+def test_replay_benchmark_quick_times_five_replicates(tmp_path):
+    """`python -m ssmtune.benchmarks.replay --quick` on the synthetic 162-point table (no table
+    file given that exists): one row, its target scaled to 5 replicates."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ssmtune.benchmarks.replay", "--quick", "--out", str(tmp_path),
+         "--table", str(tmp_path / "none.jsonl")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (row,) = _table(tmp_path, "replay-cpu-quick")["rows"]
+    assert row["points"] == 162 and row["replicates"] == 5 and row["target_s"] == 6.0
+    assert row["median_trials"] > 0 and row["wall_s"] > 0
