@@ -15,6 +15,7 @@ from ssmtune.search._evaluate import (
     EvaluationError,
     Protocol,
     evaluate_study,
+    evaluate_top,
     full_protocol,
     retrain_seeds,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "start_local_ray",
     "ray_session",
     "evaluate_study",
+    "evaluate_top",
     "retrain_seeds",
     "full_protocol",
     "Evaluation",

@@ -322,30 +322,57 @@ def evaluate(
         help="full: the benchmark's protocol (100,000 steps at most, evaluation every 1,000, "
         "patience 10); study: the shorter protocol the study was tuned with.",
     ),
+    top: int = typer.Option(
+        1, "--top", help="Retrain the K best points (distinct configs), best first."
+    ),
     storage: str = _storage_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the evaluation as JSON."),
 ) -> None:
     """Retrain a study's best config over several seeds; store mean ± std with the study."""
-    from ssmtune.search import EvaluationError, evaluate_study
+    from ssmtune.search import EvaluationError, evaluate_top
     from ssmtune.studies import fmt_evaluation
 
+    if top < 1:
+        fail(f"--top must be an integer >= 1, got {top}")
     # with --json, stdout is the JSON alone, whatever Ray prints meanwhile
     with stdout_to_stderr() if as_json else contextlib.nullcontext():
         try:
-            e = evaluate_study(
-                name, storage=storage, seeds=seeds, workers=workers, protocol=protocol
+            done = evaluate_top(
+                name, storage=storage, top=top, seeds=seeds, workers=workers, protocol=protocol
             )
         except EvaluationError as exc:
             err_console.print(f"[red]error:[/red] {exc}", highlight=False)
             raise typer.Exit(1) from None
+    e = done[0]
     stored = {"seeds": e.seeds, "tests": e.tests, "mean": e.mean, "std": e.std}
     if as_json:
-        print_json({"study": e.study, "best_trial": e.best_trial, **stored})
+        out: dict[str, Any] = {"study": e.study, "best_trial": e.best_trial, **stored}
+        if top > 1:
+            out["top"] = [
+                {
+                    "rank": x.rank,
+                    "trial": x.best_trial,
+                    "params": x.params,
+                    "value": x.value,
+                    "seeds": x.seeds,
+                    "tests": x.tests,
+                    "mean": x.mean,
+                    "std": x.std,
+                }  # fmt: skip
+                for x in done
+            ]
+        print_json(out)
         return
-    row = {"metric": e.metric, "evaluation": stored, **_mean_std(stored)}
+    for x in done:
+        s = {"seeds": x.seeds, "tests": x.tests, "mean": x.mean, "std": x.std}
+        row = {"metric": x.metric, "evaluation": s, **_mean_std(s)}
+        which = "best trial" if x.rank == 1 else f"rank {x.rank}, trial"
+        console.print(
+            f"{name}: {which} {x.best_trial} retrained, test {x.metric} {fmt_evaluation(row)}",
+            highlight=False,
+        )
     console.print(
-        f"{name}: best trial {e.best_trial} retrained, test {e.metric} "
-        f"{fmt_evaluation(row)}; stored as the study's `evaluation`",
+        "stored as the study's `evaluation`" + (" and `evaluations`" if top > 1 else ""),
         highlight=False,
     )
 

@@ -57,6 +57,9 @@ class Evaluation:
     tests: list[float]
     mean: float
     std: float
+    rank: int = 1
+    params: dict[str, Any] | None = None
+    value: float | None = None
 
 
 def full_protocol() -> dict[str, int]:
@@ -96,6 +99,36 @@ def evaluate_study(
         StudyError: bad input (unknown study, no complete trial, bad numbers or protocol).
         EvaluationError: a seed produced no test metric; nothing was stored.
     """
+
+    if workers is not None and workers < 1:
+        raise StudyError(f"`workers` must be >= 1, got {workers}")
+    if protocol not in PROTOCOLS:
+        raise StudyError(f"`protocol` must be one of {', '.join(PROTOCOLS)}; got {protocol!r}")
+    return evaluate_top(
+        name, storage=storage, top=1, seeds=seeds, workers=workers, protocol=protocol,
+        objective=objective,
+    )[0]  # fmt: skip
+
+
+def evaluate_top(
+    name: str,
+    *,
+    storage: str,
+    top: int = 5,
+    seeds: int = 5,
+    workers: int | None = None,
+    protocol: Protocol = "full",
+    objective: str | None = None,
+) -> list[Evaluation]:
+    """`evaluate_study` for the study's `top` best points (distinct configurations, best
+    first): each retrained once per seed. The best's is stored as the study's ``evaluation``
+    (as `evaluate_study` stores it), all of them as its ``evaluations``; nothing is stored
+    unless every point's every seed gave a test metric.
+
+    Raises:
+        StudyError: bad input, or `top` larger than the points with a complete trial.
+        EvaluationError: a seed produced no test metric; nothing was stored.
+    """
     from ssmtune import studies
 
     if workers is not None and workers < 1:
@@ -103,14 +136,46 @@ def evaluate_study(
     if protocol not in PROTOCOLS:
         raise StudyError(f"`protocol` must be one of {', '.join(PROTOCOLS)}; got {protocol!r}")
     seed_list = studies.evaluation_seeds(seeds)
-    plan = studies.evaluation_plan(storage, name)
-    if protocol == "full":
-        plan = {**plan, "protocol": {**(plan.get("protocol") or {}), **full_protocol()}}
-    tests = retrain_seeds(
-        plan, seed_list, workers=workers or len(seed_list), storage=storage, objective=objective
-    )
-    stored = studies.store_evaluation(storage, name, seed_list, tests)
-    return Evaluation(study=name, best_trial=plan["best_trial"], metric=plan["metric"], **stored)
+    studies.evaluation_plan(storage, name, rank=top)  # a `top` past the points: one line
+    plans = [studies.evaluation_plan(storage, name, rank=r) for r in range(1, top + 1)]
+    results = []
+    for rank, plan in enumerate(plans, start=1):
+        if protocol == "full":
+            plan = {**plan, "protocol": {**(plan.get("protocol") or {}), **full_protocol()}}
+        tests = retrain_seeds(
+            plan, seed_list, workers=workers or len(seed_list), storage=storage,
+            objective=objective,
+        )  # fmt: skip
+        results.append((rank, plan, studies.summarize_evaluation(seed_list, tests)))
+    studies.store_evaluation(storage, name, seed_list, results[0][2]["tests"])
+    if top > 1:
+        studies.store_evaluations(
+            storage,
+            name,
+            [
+                {
+                    "rank": r,
+                    "trial": p["best_trial"],
+                    "params": p["params"],
+                    "value": p["best_value"],
+                    "protocol": protocol,
+                    **s,
+                }  # fmt: skip
+                for r, p, s in results
+            ],
+        )
+    return [
+        Evaluation(
+            study=name,
+            best_trial=p["best_trial"],
+            metric=p["metric"],
+            rank=r,
+            params=p["params"],
+            value=p["best_value"],
+            **s,
+        )  # fmt: skip
+        for r, p, s in results
+    ]
 
 
 def retrain_seeds(

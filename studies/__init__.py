@@ -37,6 +37,7 @@ from ssmtune.studies._evaluation import (
     evaluation_plan,
     evaluation_seeds,
     store_evaluation,
+    store_evaluations,
     summarize_evaluation,
 )
 from ssmtune.studies._expected import (
@@ -198,6 +199,7 @@ __all__ = [
     "evaluation_plan",
     "evaluation_seeds",
     "store_evaluation",
+    "store_evaluations",
     "summarize_evaluation",
     "ESTIMATORS",
     "REPORT_KS",

@@ -55,8 +55,10 @@ def evaluation_seeds(seeds: int) -> list[int]:
     return list(EVALUATION_SEEDS[:seeds])
 
 
-def evaluation_plan(storage: str | BaseStorage, study: str) -> dict[str, Any]:
-    """What `ssmtune evaluate` retrains: the study's best complete trial and its context.
+def evaluation_plan(storage: str | BaseStorage, study: str, *, rank: int = 1) -> dict[str, Any]:
+    """What `ssmtune evaluate` retrains: the study's best complete trial (`rank` 2: the best of
+    another point, and so on; a point run twice counts once, with its better trial) and its
+    context.
 
     Returns:
         ``study``, ``task``, ``model``, ``space``, ``metric``, ``direction``, ``protocol`` (the
@@ -73,7 +75,18 @@ def evaluation_plan(storage: str | BaseStorage, study: str) -> dict[str, Any]:
             f"study {study!r} has no complete trial to evaluate; run or resume it first"
         )
     sign = -1.0 if direction_of(s) == "maximize" else 1.0
-    best = min(done, key=lambda t: (sign * value_of(t), t.number))
+    ordered, seen = [], set()
+    for t in sorted(done, key=lambda t: (sign * value_of(t), t.number)):
+        key = tuple(sorted((k, repr(v)) for k, v in t.params.items()))
+        if key not in seen:
+            seen.add(key)
+            ordered.append(t)
+    if not (isinstance(rank, int) and 1 <= rank <= len(ordered)):
+        raise StudyError(
+            f"`top` must be 1..{len(ordered)} (the points of study {study!r} with a complete "
+            f"trial), got {rank!r}"
+        )
+    best = ordered[rank - 1]
     ua = s.user_attrs
     return {
         "study": s.study_name,
@@ -121,3 +134,16 @@ def store_evaluation(
     load_studies(st, study=study)  # an unknown name raises StudyError
     optuna.load_study(study_name=study, storage=st).set_user_attr("evaluation", evaluation)
     return evaluation
+
+
+def store_evaluations(
+    storage: str | BaseStorage, study: str, evaluations: Sequence[dict[str, Any]]
+) -> None:
+    """Store the evaluations of the study's top points (`ssmtune evaluate --top K`), each
+    ``{"rank", "trial", "params", "value", "seeds", "tests", "mean", "std"}``, as its
+    ``evaluations`` user attribute."""
+    import optuna
+
+    st = reading_storage(storage)
+    load_studies(st, study=study)
+    optuna.load_study(study_name=study, storage=st).set_user_attr("evaluations", list(evaluations))

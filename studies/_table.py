@@ -249,6 +249,9 @@ def table_of_study(study: optuna.Study, *, extra: dict[str, Any] | None = None) 
         "protocol": dict(settings.protocol),
         "space_size": settings.space_size,
         "points": len(points),
+        # `ssmtune evaluate --top K`: the best points retrained over seeds, if it was run
+        "evaluations": study.user_attrs.get("evaluations")
+        or ([study.user_attrs["evaluation"]] if "evaluation" in study.user_attrs else []),
         "provenance": {
             "ssmtune_version": settings.ssmtune_version,
             "devices": devices,

@@ -170,3 +170,33 @@ def test_retrain_runs_each_seed_on_ray(study_db, ray_local):
         # a seed without a test metric (diverged) stops the evaluation; nothing is stored
         with pytest.raises(EvaluationError, match=r"no test metric for 1 of 2 seeds \(seed 13: "):
             retrain_seeds(plan, [2345, 13], workers=2, storage=study_db, objective=FAKE)
+
+
+def test_top_k_retrains_the_best_distinct_points_and_stores_each(study_db_copy, cli, monkeypatch):
+    """``evaluate --top 3``: the three best points, best first, each over the seeds; the best's
+    `evaluation` as before, all three as `evaluations`; a --top past the points is one line."""
+    seen = []
+
+    def fake_retrain(plan, seeds, *, workers, storage, objective=None):
+        seen.append((plan["best_trial"], plan["best_value"]))
+        return [0.5 + 0.1 * len(seen)] * len(seeds)
+
+    monkeypatch.setattr("ssmtune.search._evaluate.retrain_seeds", fake_retrain)
+    code, out, err = cli("evaluate", "bm-linoss", "--seeds", "2", "--top", "3",
+                         "--storage", study_db_copy, "--json")  # fmt: skip
+    assert code == 0, err
+    study = optuna.load_study(study_name="bm-linoss", storage=study_db_copy)
+    ranked = sorted((t for t in study.trials if t.value is not None), key=lambda t: -t.value)
+    distinct, keys = [], set()
+    for t in ranked:
+        if tuple(sorted(t.params.items())) not in keys:
+            keys.add(tuple(sorted(t.params.items())))
+            distinct.append(t)
+    assert [v for _, v in seen] == [t.value for t in distinct[:3]]
+    stored = study.user_attrs
+    assert [e["rank"] for e in stored["evaluations"]] == [1, 2, 3]
+    assert stored["evaluation"]["mean"] == pytest.approx(0.6)
+    assert [e["mean"] for e in json.loads(out)["top"]] == pytest.approx([0.6, 0.7, 0.8])
+    code, _, err = cli("evaluate", "bm-linoss", "--top", "99", "--storage", study_db_copy)
+    assert code == 2 and "--top must be 1..7" in err and "got 99" in err
+    assert len(err.strip().splitlines()) == 1
