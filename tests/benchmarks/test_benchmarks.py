@@ -193,3 +193,41 @@ def test_replay_benchmark_quick_times_five_replicates(tmp_path):
     (row,) = _table(tmp_path, "replay-cpu-quick")["rows"]
     assert row["points"] == 162 and row["replicates"] == 5 and row["target_s"] == 6.0
     assert row["median_trials"] > 0 and row["wall_s"] > 0
+
+
+def _write_table(table, path):
+    lines = [json.dumps({"format": "ssmtune-table", "version": 1, **table.header})]
+    path.write_text("\n".join(lines + [json.dumps(p.to_json()) for p in table.points]) + "\n")
+
+
+def test_answer_quick_on_two_synthetic_grids(tmp_path):
+    """`python -m ssmtune.benchmarks.answer --quick` over a task with both tables: a row per
+    target and strategy; random order is the exact expectation and its answer follows the
+    ratio; the pooled lines name the task count."""
+    from ssmtune.benchmarks.replay import synthetic_table
+    from ssmtune.studies import cost_to_reach
+
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    full, reduced = synthetic_table(seed=1), synthetic_table(seed=2)
+    _write_table(full, tables / "syn-linoss-full-grid.jsonl")
+    _write_table(reduced, tables / "syn-d-linoss-reduced-grid.jsonl")
+    done = subprocess.run(
+        [sys.executable, "-m", "ssmtune.benchmarks.answer", "--quick", "--tables", str(tables),
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    payload = _table(tmp_path, "answer-cpu-quick")
+    rows = payload["rows"]
+    assert len(rows) == 4 * 4 and {r["strategy"] for r in rows} == {
+        "random order", "grid order", "tpe", "tpe+hyperband"
+    }  # fmt: skip
+    target = full.best().value - 0.03
+    (row,) = [r for r in rows if r["strategy"] == "random order" and "- 3 " in r["target"]]
+    want = [cost_to_reach([p.value for p in t.points], [p.device_s / 3600 for p in t.points],
+                          target) for t in (full, reduced)]  # fmt: skip
+    assert row["full_h"] == pytest.approx(want[0]) and row["reduced_h"] == pytest.approx(want[1])
+    ratio = want[1] / want[0]
+    assert row["answer"] == ("yes" if ratio <= 0.5 else "no")
+    assert any("Pooled over 1 tasks" in n for n in payload["notes"])
