@@ -223,6 +223,9 @@ def compare(
         )
     if out is not None:
         _check_out_folder(out)
+    if "," in space_a or "," in space_b:  # replicate studies per side
+        _compare_replicates(space_a, space_b, task, target, resamples, seed, storage, as_json)
+        return
     c = studies.compare(
         storage,
         task,
@@ -308,6 +311,63 @@ def compare(
     )
     console.print(table)
     console.print(c["verdict"], highlight=False, markup=False)
+
+
+def _compare_replicates(
+    group_a: str,
+    group_b: str,
+    task: str,
+    target: float | None,
+    resamples: int,
+    seed: int,
+    storage: str,
+    as_json: bool,
+) -> None:
+    """`compare --task T A1,A2,A3 B1,B2,B3`: `studies.compare_replicates`, printed."""
+    from rich.table import Table
+
+    from ssmtune import studies
+    from ssmtune.studies import fmt_value
+
+    names_a = [n for n in group_a.split(",") if n]
+    names_b = [n for n in group_b.split(",") if n]
+    c = studies.compare_replicates(
+        storage, task, names_a, names_b, target=target, resamples=resamples, seed=seed
+    )
+    if as_json:
+        print_json(c)
+        return
+    m = c["metric"]
+    table = Table(title=f"{task}: replicate studies, target {fmt_value(c['target'], m)}")
+    for col in ("side", "study", "sampler", "pruner", "best val", "device-h", "device-h to reach"):
+        table.add_column(col)
+    for label, key in (("A", "a"), ("B", "b")):
+        for r in c[key]["studies"]:
+            reach = r["reach_device_hours"]
+            table.add_row(
+                label, r["study"], str(r["sampler"]), str(r["pruner"]),
+                fmt_value(r["best_value"], m), f"{r['device_hours']:.3g}",
+                "not reached" if reach is None else f"{reach:.3g}",
+            )  # fmt: skip
+    console.print(table)
+    for label, key in (("A", "a"), ("B", "b")):
+        s = c[key]
+        km = s["km_median_device_hours"]
+        console.print(
+            f"{label}: {s['replicates']} studies, mean best {fmt_value(s['mean_best'], m)}, "
+            f"{s['reached_fraction']:.0%} reached the target, Kaplan-Meier median cost "
+            + ("not reached" if km is None else f"{km:.3g} device-hours"),
+            highlight=False,
+        )
+    r = c["ratio"]
+    iv = r["interval"]
+    console.print(
+        f"P(B reaches the target for less than A) = {c['p_b_less']:.2f}; B/A of the mean costs "
+        + ("—" if r["value"] is None else f"{r['value']:.3g}")
+        + (f", 90% interval [{iv[0]:.3g}, {iv[1]:.3g}] over replicates" if iv else "")
+        + f": {r['says']}",
+        highlight=False,
+    )
 
 
 def evaluate(

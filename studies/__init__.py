@@ -56,6 +56,7 @@ from ssmtune.studies._note import Verdict, update_note
 from ssmtune.studies._optuna_internals import storage_of, trial_id_of
 from ssmtune.studies._plots import write_compare_plots
 from ssmtune.studies._query import load_studies, trial_sample
+from ssmtune.studies._replicates import MIN_REPLICATES, compare_replicates, p_less
 from ssmtune.studies._report import (
     DEFAULT_WITHIN,
     fmt_evaluation,
@@ -212,6 +213,9 @@ __all__ = [
     "trials_to_within",
     # complete grids as tables (replay)
     "km_quantiles",
+    "compare_replicates",
+    "p_less",
+    "MIN_REPLICATES",
     "km_reached",
     "TABLE_FORMAT",
     "TABLE_VERSION",
