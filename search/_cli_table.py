@@ -135,7 +135,8 @@ def replay(
 
     from ssmtune.search._cli_common import err_console, fail
     from ssmtune.search._policy import make_pruner
-    from ssmtune.search._replay import check_replay, replay_once
+    from ssmtune.search._replay import check_replay
+    from ssmtune.search._replay import replay as replay_runs
     from ssmtune.search._replay_summary import markdown, summarize_replay, write_replay
 
     if workers < 1:
@@ -150,25 +151,15 @@ def replay(
     budget_s = (budget_hours * 3600) if budget_hours is not None else None
     if budget_s is None and sampler not in ("grid", "shuffled"):
         budget_s = loaded.total_device_s()
-    runs = []
     with Progress(
         TextColumn("replay"), BarColumn(), MofNCompleteColumn(), console=err_console,
         transient=True, disable=as_json,
     ) as bar:  # fmt: skip
         task = bar.add_task("replay", total=replicates)
-        for r in range(replicates):
-            runs.append(
-                replay_once(
-                    loaded,
-                    sampler=sampler,
-                    pruner=pruner,
-                    workers=workers,
-                    budget_s=budget_s,
-                    seed=seed + r,
-                    study_name=f"replay-{seed + r}",
-                )  # fmt: skip
-            )
-            bar.advance(task)
+        runs = replay_runs(
+            loaded, sampler=sampler, pruner=pruner, workers=workers, replicates=replicates,
+            budget_s=budget_s, seed=seed, progress=lambda _: bar.advance(task),
+        )  # fmt: skip
     strategy = {
         "sampler": sampler,
         "pruner": pruner,

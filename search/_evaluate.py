@@ -99,11 +99,6 @@ def evaluate_study(
         StudyError: bad input (unknown study, no complete trial, bad numbers or protocol).
         EvaluationError: a seed produced no test metric; nothing was stored.
     """
-
-    if workers is not None and workers < 1:
-        raise StudyError(f"`workers` must be >= 1, got {workers}")
-    if protocol not in PROTOCOLS:
-        raise StudyError(f"`protocol` must be one of {', '.join(PROTOCOLS)}; got {protocol!r}")
     return evaluate_top(
         name, storage=storage, top=1, seeds=seeds, workers=workers, protocol=protocol,
         objective=objective,
