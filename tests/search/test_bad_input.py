@@ -273,6 +273,12 @@ CASES: dict[str, tuple[list[str], bool]] = {
         ["study", "resume", "nope", "--budget-hours", "1"],
         False,
     ),
+    # tables and replay (issue 24)
+    "missing table file (table show)": (["table", "show", "nope.jsonl"], False),
+    "table export of a missing study": (["table", "export", "nope", "--out", "t.jsonl"], False),
+    "missing table file (replay)": (["replay", "nope.jsonl"], False),
+    "zero --workers (replay)": (["replay", "nope.jsonl", "--workers", "0"], False),
+    "zero --replicates (replay)": (["replay", "nope.jsonl", "--replicates", "0"], False),
 }
 
 
@@ -302,6 +308,10 @@ MENTIONS = {
     "inf --budget-hours (resume)": "--budget-hours must be a finite number > 0, got inf",
     "wrongly typed --budget-hours (resume)": "--budget-hours",
     "--budget-hours of a missing study (resume)": "no study 'nope'",
+    "missing table file (table show)": "no table file at nope.jsonl",
+    "missing table file (replay)": "no table file at nope.jsonl",
+    "zero --workers (replay)": "--workers must be an integer >= 1, got 0",
+    "zero --replicates (replay)": "--replicates must be an integer >= 1, got 0",
     "missing SQLite file": "pass --storage with an existing database",
     "data dir inside a file": "pass --data-dir with a folder you can write to",
     "other --sampler for an existing name": "or pick another --name",
