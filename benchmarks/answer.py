@@ -84,7 +84,7 @@ def _verdict(ratio: float | None, interval: list[float] | None) -> str:
 
 
 def _replays(table: Any, pruner: str, replicates: int, workers: int) -> list[Any]:
-    from ssmtune.search._replay import replay_once
+    from ssmtune.search import replay_once
 
     return [
         replay_once(

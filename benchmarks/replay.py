@@ -82,7 +82,7 @@ def run(
     """Time the replicates and write the table (``--quick``: 5 replicates)."""
     import statistics
 
-    from ssmtune.search._replay import replay_once
+    from ssmtune.search import replay_once
     from ssmtune.studies import read_table
 
     if quick:

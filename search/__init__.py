@@ -29,6 +29,14 @@ from ssmtune.search._objective import (
 )
 from ssmtune.search._policy import PRUNERS, SAMPLERS, make_pruner, make_sampler, study_policy
 from ssmtune.search._ray import ray_session, start_local_ray
+from ssmtune.search._replay import (
+    REPLAY_SAMPLERS,
+    ReplayRun,
+    ReplayTrial,
+    check_replay,
+    replay,
+    replay_once,
+)
 from ssmtune.search._request import Execution, StudyRequest, plan_study
 from ssmtune.search._start import resume_study, start_study
 
@@ -51,6 +59,12 @@ __all__ = [
     "load_objective",
     "start_local_ray",
     "ray_session",
+    "REPLAY_SAMPLERS",
+    "ReplayRun",
+    "ReplayTrial",
+    "check_replay",
+    "replay",
+    "replay_once",
     "evaluate_study",
     "evaluate_top",
     "retrain_seeds",
