@@ -11,10 +11,11 @@ its wall seconds (set-up, compilation and evaluations included: what a trial is 
 CPU, one device), its compile seconds, its best validation and the test there.
 
 The grid's device-hours are then estimated by a line through the two probes: a point of cost
-``c`` takes ``a + b * c`` seconds, summed over the grid (``grid_h``). It is an estimate of the
-protocol's whole length: early stopping only shortens trials, and a study's workers compile a
-shape once for the trials that differ only in learning rate or time channel, so the real grid
-costs less. Both probes of a grid also say whether its extremes are above chance (``chance``:
+``c`` takes ``a + b * c`` seconds, summed over the grid (``grid_h``). It is an estimate, not a bound:
+early stopping shortens trials and a study's workers compile a shape once for the trials that
+differ only in learning rate or time channel, but both probes train at the grid's first
+learning rate, and evaluations and a loaded machine can cost more (digits-seq's
+d-linoss-reduced grid cost 2.3 times its estimate). Both probes of a grid also say whether its extremes are above chance (``chance``:
 one over the classes).
 
 The table is what the choice of the replay tasks and their protocols rests on: both grids of
@@ -121,8 +122,10 @@ def run(
         f"{protocol['eval_every']}, patience {protocol['patience']}; seed {seed}; one run per "
         "probe, in one process, one after the other.",
         "grid_h: the grid's device-hours estimated by a line through its two probes in the "
-        "compute model (an upper bound: early stopping and compiled shapes shared by a "
-        "study's trials make the grid cheaper).",
+        "compute model: an estimate, not a bound (early stopping and shapes compiled once per "
+        "worker make a grid cheaper; both probes train at lr 1e-5, and evaluations, other "
+        "learning rates and a loaded machine can make it dearer: digits-seq's d-linoss-reduced "
+        "grid cost 2.3 times its estimate).",
         "Both grids, estimated device-hours: " + ", ".join(f"{t} {h:.2f}" for t, h in both.items()),
     ]
     written = write_table(
