@@ -408,19 +408,7 @@ def evaluate(
     if as_json:
         out: dict[str, Any] = {"study": e.study, "best_trial": e.best_trial, **stored}
         if top > 1:
-            out["top"] = [
-                {
-                    "rank": x.rank,
-                    "trial": x.best_trial,
-                    "params": x.params,
-                    "value": x.value,
-                    "seeds": x.seeds,
-                    "tests": x.tests,
-                    "mean": x.mean,
-                    "std": x.std,
-                }  # fmt: skip
-                for x in done
-            ]
+            out["top"] = [x.record() for x in done]
         print_json(out)
         return
     for x in done:

@@ -61,6 +61,12 @@ class Evaluation:
     params: dict[str, Any] | None = None
     value: float | None = None
 
+    def record(self) -> dict[str, Any]:
+        """The JSON record of one point of ``evaluate --top`` (the study's ``evaluations``)."""
+        return {"rank": self.rank, "trial": self.best_trial, "params": self.params,
+                "value": self.value, "seeds": self.seeds, "tests": self.tests,
+                "mean": self.mean, "std": self.std}  # fmt: skip
+
 
 def full_protocol() -> dict[str, int]:
     """The LinOSS benchmark's protocol, which its published mean ± std used: the defaults of
@@ -131,9 +137,9 @@ def evaluate_top(
     if protocol not in PROTOCOLS:
         raise StudyError(f"`protocol` must be one of {', '.join(PROTOCOLS)}; got {protocol!r}")
     seed_list = studies.evaluation_seeds(seeds)
-    studies.evaluation_plan(storage, name, rank=top)  # a `top` past the points: one line
-    plans = [studies.evaluation_plan(storage, name, rank=r) for r in range(1, top + 1)]
-    results = []
+    # the last rank first: a `top` past the points is one line before anything trains
+    plans = [studies.evaluation_plan(storage, name, rank=r) for r in range(top, 0, -1)][::-1]
+    done: list[Evaluation] = []
     for rank, plan in enumerate(plans, start=1):
         if protocol == "full":
             plan = {**plan, "protocol": {**(plan.get("protocol") or {}), **full_protocol()}}
@@ -141,36 +147,17 @@ def evaluate_top(
             plan, seed_list, workers=workers or len(seed_list), storage=storage,
             objective=objective,
         )  # fmt: skip
-        results.append((rank, plan, studies.summarize_evaluation(seed_list, tests)))
-    studies.store_evaluation(storage, name, seed_list, results[0][2]["tests"])
+        summary = studies.summarize_evaluation(seed_list, tests)
+        done.append(
+            Evaluation(study=name, best_trial=plan["best_trial"], metric=plan["metric"],
+                       rank=rank, params=plan["params"], value=plan["best_value"], **summary)
+        )  # fmt: skip
+    studies.store_evaluation(storage, name, seed_list, done[0].tests)
     if top > 1:
         studies.store_evaluations(
-            storage,
-            name,
-            [
-                {
-                    "rank": r,
-                    "trial": p["best_trial"],
-                    "params": p["params"],
-                    "value": p["best_value"],
-                    "protocol": protocol,
-                    **s,
-                }  # fmt: skip
-                for r, p, s in results
-            ],
+            storage, name, [{**e.record(), "protocol": protocol} for e in done]
         )
-    return [
-        Evaluation(
-            study=name,
-            best_trial=p["best_trial"],
-            metric=p["metric"],
-            rank=r,
-            params=p["params"],
-            value=p["best_value"],
-            **s,
-        )  # fmt: skip
-        for r, p, s in results
-    ]
+    return done
 
 
 def retrain_seeds(
